@@ -1,0 +1,44 @@
+//! Typed configuration, built by `main` from flags and `CARNET_*` variables and passed by
+//! value. No globals, no environment reads elsewhere.
+
+use std::path::PathBuf;
+
+/// Everything `carnet serve` needs to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `host:port` to listen on.
+    pub listen: String,
+    /// `sqlite://path` or `postgres://…`.
+    pub database_url: String,
+    /// Where the SQLite file (by default) and the token signing key live.
+    pub data_dir: PathBuf,
+    /// The `iss` of tokens Carnet mints and trusts.
+    pub issuer: String,
+    /// The public base URL (`https://host/fhir`); derived from each request when absent.
+    pub base_url: Option<String>,
+    /// Database connections in the pool.
+    pub pool_size: u32,
+    /// HTTP worker threads.
+    pub workers: usize,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// The issuer name of Carnet's own tokens unless configured otherwise.
+pub const DEFAULT_ISSUER: &str = "carnet";
+
+impl Config {
+    /// Defaults of CONTRACT.md: `127.0.0.1:8080`, SQLite in `carnet-data/`.
+    pub fn with_defaults() -> Config {
+        Config {
+            listen: "127.0.0.1:8080".to_owned(),
+            database_url: "sqlite://carnet-data/carnet.db".to_owned(),
+            data_dir: PathBuf::from("carnet-data"),
+            issuer: DEFAULT_ISSUER.to_owned(),
+            base_url: None,
+            pool_size: 16,
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_body_bytes: 64 * 1024 * 1024,
+        }
+    }
+}

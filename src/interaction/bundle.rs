@@ -1,0 +1,470 @@
+//! batch and transaction: `POST [base]` with a Bundle (FHIR R4 http.html#transaction).
+//! A transaction is all-or-nothing: entries are validated first, `urn:uuid:` full URLs and
+//! conditional references are resolved, then everything runs in one database transaction
+//! in the spec's order (DELETE, POST, PUT/PATCH, GET). A batch runs each entry on its own.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use super::bundle_entry::{Entry, EntryMethod, conditional_reference, parse_entry, patch_document};
+use super::conditional::matching_ids;
+use super::context::{RequestContext, Services};
+use super::create::{CreateOutcome, create_in};
+use super::delete::delete_in;
+use super::error::InteractionError;
+use super::patch::{parse_patch, patch_in};
+use super::stored::StoredResource;
+use super::target;
+use super::update::{check_body_id, update_in};
+use super::write::check_incoming;
+use super::{delete, patch, read, update, vread};
+use crate::fhir::ids::{ResourceId, ResourceType};
+use crate::fhir::outcome::OutcomeIssue;
+use crate::fhir::resource::rewrite_references;
+use crate::storage::Conn;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BundleKind {
+    Batch,
+    Transaction,
+}
+
+/// What happened to one entry.
+#[derive(Debug)]
+pub enum EntryResult {
+    Created(StoredResource),
+    /// A conditional create matched an existing resource.
+    Existing(StoredResource),
+    Updated(StoredResource),
+    Read(StoredResource),
+    Deleted,
+    /// Only in a batch: the entry failed, the others went on.
+    Failed(InteractionError),
+}
+
+/// The results, in the order of the request's entries.
+#[derive(Debug)]
+pub struct BundleOutcome {
+    pub kind: BundleKind,
+    pub entries: Vec<EntryResult>,
+}
+
+pub fn process_bundle(
+    services: &Services,
+    context: &RequestContext,
+    bundle: Value,
+) -> Result<BundleOutcome, InteractionError> {
+    if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
+        return Err(InteractionError::invalid("the body of `POST [base]` must be a Bundle"));
+    }
+    let kind = match bundle.get("type").and_then(Value::as_str) {
+        Some("transaction") => BundleKind::Transaction,
+        Some("batch") => BundleKind::Batch,
+        other => {
+            return Err(InteractionError::invalid(format!(
+                "the Bundle type must be `transaction` or `batch`, not `{}`",
+                other.unwrap_or("")
+            )));
+        }
+    };
+    let raw_entries = match bundle.get("entry") {
+        Some(Value::Array(list)) => list.clone(),
+        None => Vec::new(),
+        Some(_) => return Err(InteractionError::invalid("`Bundle.entry` must be a list")),
+    };
+    if raw_entries.len() > services.limits.max_bundle_entries {
+        return Err(InteractionError::invalid(format!(
+            "the bundle has {} entries; at most {} are accepted",
+            raw_entries.len(),
+            services.limits.max_bundle_entries
+        )));
+    }
+    let entries = match kind {
+        BundleKind::Transaction => run_transaction(services, context, &raw_entries)?,
+        BundleKind::Batch => raw_entries
+            .iter()
+            .enumerate()
+            .map(|(index, raw)| match parse_entry(index, raw) {
+                Ok(entry) => run_batch_entry(services, context, entry),
+                Err(error) => EntryResult::Failed(error),
+            })
+            .collect(),
+    };
+    Ok(BundleOutcome { kind, entries })
+}
+
+fn run_batch_entry(services: &Services, context: &RequestContext, entry: Entry) -> EntryResult {
+    let url = &entry.url;
+    let outcome = match (entry.method, &url.id, &url.query) {
+        (EntryMethod::Get | EntryMethod::Head, Some(id), None) => match &url.version {
+            Some(v) => vread::vread(services, context, &url.type_name, id, v).map(EntryResult::Read),
+            None => read::read(services, context, &url.type_name, id).map(EntryResult::Read),
+        },
+        (EntryMethod::Post, None, None) => super::create::create(
+            services,
+            context,
+            &url.type_name,
+            entry.resource.unwrap_or(Value::Null),
+            entry.if_none_exist.as_deref(),
+        )
+        .map(created),
+        (EntryMethod::Put, Some(id), None) => update::update(
+            services,
+            context,
+            &url.type_name,
+            id,
+            entry.resource.unwrap_or(Value::Null),
+            entry.if_match,
+        )
+        .map(updated),
+        (EntryMethod::Put, None, Some(query)) => update::update_conditional(
+            services,
+            context,
+            &url.type_name,
+            query,
+            entry.resource.unwrap_or(Value::Null),
+            entry.if_match,
+        )
+        .map(updated),
+        (EntryMethod::Patch, id, query) => patch_document(&entry).and_then(|document| match (id, query) {
+            (Some(id), None) => patch::patch(services, context, &url.type_name, id, document, entry.if_match),
+            (None, Some(q)) => patch::patch_conditional(services, context, &url.type_name, q, document, entry.if_match),
+            _ => Err(unsupported_entry(&entry)),
+        })
+        .map(EntryResult::Updated),
+        (EntryMethod::Delete, Some(id), None) => {
+            delete::delete(services, context, &url.type_name, id, entry.if_match).map(|_| EntryResult::Deleted)
+        }
+        (EntryMethod::Delete, None, Some(query)) => {
+            delete::delete_conditional(services, context, &url.type_name, query).map(|_| EntryResult::Deleted)
+        }
+        _ => Err(unsupported_entry(&entry)),
+    };
+    outcome.unwrap_or_else(EntryResult::Failed)
+}
+
+fn created(outcome: CreateOutcome) -> EntryResult {
+    match outcome {
+        CreateOutcome::Created(r) => EntryResult::Created(r),
+        CreateOutcome::Existing(r) => EntryResult::Existing(r),
+    }
+}
+
+fn updated(outcome: update::UpdateOutcome) -> EntryResult {
+    if outcome.created {
+        EntryResult::Created(outcome.resource)
+    } else {
+        EntryResult::Updated(outcome.resource)
+    }
+}
+
+fn unsupported_entry(entry: &Entry) -> InteractionError {
+    InteractionError::Invalid(vec![OutcomeIssue::error(
+        "not-supported",
+        format!(
+            "entry {} asks for an interaction this server does not support in bundles (search and history come with the search feature)",
+            entry.index
+        ),
+    )
+    .at(format!("Bundle.entry[{}].request.url", entry.index))])
+}
+
+/// A transaction entry ready to run: its target and its validated resource.
+struct Planned {
+    entry: Entry,
+    res_type: ResourceType,
+    content: Option<Map<String, Value>>,
+    patch: Option<json_patch::Patch>,
+    new_id: Option<ResourceId>,
+}
+
+fn run_transaction(
+    services: &Services,
+    context: &RequestContext,
+    raw_entries: &[Value],
+) -> Result<Vec<EntryResult>, InteractionError> {
+    let entries: Vec<Entry> = raw_entries
+        .iter()
+        .enumerate()
+        .map(|(index, raw)| parse_entry(index, raw))
+        .collect::<Result<_, _>>()?;
+    let mut planned = plan(services, entries)?;
+    check_distinct_targets(&planned)?;
+    let results = services.store.write(|conn| {
+        resolve_references(conn, services, &mut planned)?;
+        let mut order: Vec<usize> = (0..planned.len()).collect();
+        order.sort_by_key(|&i| (planned[i].entry.method.rank(), i));
+        let mut results: Vec<Option<EntryResult>> = (0..planned.len()).map(|_| None).collect();
+        for i in order {
+            let item = &mut planned[i];
+            let result = run_planned(conn, services, context, item).map_err(|e| in_entry(e, item.entry.index))?;
+            results[i] = Some(result);
+        }
+        Ok::<_, InteractionError>(results)
+    })?;
+    Ok(results.into_iter().map(|r| r.unwrap_or(EntryResult::Deleted)).collect())
+}
+
+/// Validates every entry up front (outside the database lock) and assigns new ids.
+fn plan(services: &Services, entries: Vec<Entry>) -> Result<Vec<Planned>, InteractionError> {
+    let mut issues = Vec::new();
+    let mut planned = Vec::with_capacity(entries.len());
+    for mut entry in entries {
+        let index = entry.index;
+        let res_type = target::resource_type(services, &entry.url.type_name).map_err(|e| in_entry(e, index))?;
+        let mut content = None;
+        let mut patch = None;
+        match entry.method {
+            EntryMethod::Post | EntryMethod::Put => {
+                let resource = entry.resource.take().unwrap_or(Value::Null);
+                match check_incoming(services, resource, &res_type) {
+                    Ok(map) => content = Some(map),
+                    Err(InteractionError::Invalid(found)) => {
+                        issues.extend(found.into_iter().map(|issue| prefix_issue(issue, index)));
+                    }
+                    Err(other) => return Err(in_entry(other, index)),
+                }
+            }
+            EntryMethod::Patch => {
+                patch = Some(parse_patch(patch_document(&entry)?).map_err(|e| in_entry(e, index))?);
+            }
+            _ => {}
+        }
+        let new_id = (entry.method == EntryMethod::Post).then(ResourceId::generate);
+        planned.push(Planned { entry, res_type, content, patch, new_id });
+    }
+    if !issues.is_empty() {
+        return Err(InteractionError::Invalid(issues));
+    }
+    Ok(planned)
+}
+
+/// Two entries may not act on the same resource (FHIR R4 http.html#trules).
+fn check_distinct_targets(planned: &[Planned]) -> Result<(), InteractionError> {
+    let mut seen = HashSet::new();
+    for item in planned {
+        let writes = matches!(item.entry.method, EntryMethod::Put | EntryMethod::Patch | EntryMethod::Delete);
+        if let (true, Some(id)) = (writes, &item.entry.url.id) {
+            if !seen.insert((item.res_type.clone(), id.clone())) {
+                return Err(InteractionError::invalid(format!(
+                    "entry {} acts on `{}/{id}`, which another entry of the transaction also changes",
+                    item.entry.index, item.res_type
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Resolves full URLs of created resources (`urn:uuid:…`) and conditional references in
+/// every resource of the transaction.
+fn resolve_references(
+    conn: &mut Conn<'_>,
+    services: &Services,
+    planned: &mut [Planned],
+) -> Result<(), InteractionError> {
+    let mut replacements: HashMap<String, String> = HashMap::new();
+    for item in planned.iter_mut() {
+        let Some(full_url) = item.entry.full_url.clone() else { continue };
+        let reference = match (item.entry.method, &item.new_id, &item.entry.url.id) {
+            (EntryMethod::Post, Some(new_id), _) => match &item.entry.if_none_exist {
+                Some(criteria) => match matching_ids(conn, &item.res_type, criteria)?.as_slice() {
+                    [] => format!("{}/{new_id}", item.res_type),
+                    [one] => format!("{}/{one}", item.res_type),
+                    _ => {
+                        return Err(in_entry(
+                            InteractionError::PreconditionFailed(format!(
+                                "ifNoneExist `{criteria}` matches more than one `{}`",
+                                item.res_type
+                            )),
+                            item.entry.index,
+                        ));
+                    }
+                },
+                None => format!("{}/{new_id}", item.res_type),
+            },
+            (EntryMethod::Put, _, Some(id)) => format!("{}/{id}", item.res_type),
+            _ => continue,
+        };
+        replacements.insert(full_url, reference);
+    }
+    for item in planned.iter_mut() {
+        let Some(content) = item.content.as_mut() else { continue };
+        let mut value = Value::Object(std::mem::take(content));
+        let mut conditional = HashMap::new();
+        collect_conditional_references(&value, &mut conditional);
+        for (reference, resolved) in conditional.iter_mut() {
+            let Some((type_name, query)) = conditional_reference(reference) else { continue };
+            let res_type = target::resource_type(services, type_name).map_err(|e| in_entry(e, item.entry.index))?;
+            *resolved = match matching_ids(conn, &res_type, query)?.as_slice() {
+                [one] => format!("{type_name}/{one}"),
+                found => {
+                    return Err(in_entry(
+                        InteractionError::PreconditionFailed(format!(
+                            "the conditional reference `{reference}` matches {} resources instead of one",
+                            found.len()
+                        )),
+                        item.entry.index,
+                    ));
+                }
+            };
+        }
+        conditional.extend(replacements.iter().map(|(k, v)| (k.clone(), v.clone())));
+        rewrite_references(&mut value, &conditional);
+        if let Value::Object(map) = value {
+            *content = map;
+        }
+    }
+    Ok(())
+}
+
+fn collect_conditional_references(value: &Value, found: &mut HashMap<String, String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, item) in map {
+                match (key.as_str(), item) {
+                    ("reference", Value::String(r)) if conditional_reference(r).is_some() => {
+                        found.insert(r.clone(), String::new());
+                    }
+                    _ => collect_conditional_references(item, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_conditional_references(i, found)),
+        _ => {}
+    }
+}
+
+fn run_planned(
+    conn: &mut Conn<'_>,
+    services: &Services,
+    context: &RequestContext,
+    item: &mut Planned,
+) -> Result<EntryResult, InteractionError> {
+    let url = item.entry.url.clone();
+    let res_type = item.res_type.clone();
+    match (item.entry.method, &url.id, &url.query) {
+        (EntryMethod::Post, None, None) => {
+            let content = item.content.take().unwrap_or_default();
+            let new_id = item.new_id.clone().unwrap_or_else(ResourceId::generate);
+            create_in(conn, context, &res_type, content, item.entry.if_none_exist.as_deref(), new_id).map(created)
+        }
+        (EntryMethod::Put, Some(id), None) => {
+            let id = target::resource_id(id)?;
+            let content = item.content.take().unwrap_or_default();
+            check_body_id(&content, &res_type, Some(&id))?;
+            update_in(conn, context, &res_type, &id, content, item.entry.if_match).map(updated)
+        }
+        (EntryMethod::Put, None, Some(query)) => {
+            let content = item.content.take().unwrap_or_default();
+            let id = match matching_ids(conn, &res_type, query)?.as_slice() {
+                [] => match content.get("id").and_then(Value::as_str) {
+                    Some(id) => target::resource_id(id)?,
+                    None => ResourceId::generate(),
+                },
+                [one] => target::resource_id(one)?,
+                _ => {
+                    return Err(InteractionError::PreconditionFailed(format!(
+                        "the criteria `{query}` match more than one `{res_type}`"
+                    )));
+                }
+            };
+            update_in(conn, context, &res_type, &id, content, item.entry.if_match).map(updated)
+        }
+        (EntryMethod::Patch, _, _) => {
+            let operations = item.patch.take().unwrap_or_else(|| json_patch::Patch(Vec::new()));
+            let id = match (&url.id, &url.query) {
+                (Some(id), None) => target::resource_id(id)?,
+                (None, Some(query)) => match matching_ids(conn, &res_type, query)?.as_slice() {
+                    [one] => target::resource_id(one)?,
+                    [] => return Err(InteractionError::NotFound(format!("no `{res_type}` matches `{query}`"))),
+                    _ => {
+                        return Err(InteractionError::PreconditionFailed(format!(
+                            "the criteria `{query}` match more than one `{res_type}`"
+                        )));
+                    }
+                },
+                _ => return Err(unsupported_entry(&item.entry)),
+            };
+            patch_in(conn, services, context, &res_type, &id, &operations, item.entry.if_match).map(EntryResult::Updated)
+        }
+        (EntryMethod::Delete, Some(id), None) => {
+            let id = target::resource_id(id)?;
+            delete_in(conn, context, &res_type, &id, item.entry.if_match).map(|_| EntryResult::Deleted)
+        }
+        (EntryMethod::Delete, None, Some(query)) => match matching_ids(conn, &res_type, query)?.as_slice() {
+            [] => Ok(EntryResult::Deleted),
+            [one] => delete_in(conn, context, &res_type, &target::resource_id(one)?, None).map(|_| EntryResult::Deleted),
+            _ => Err(InteractionError::PreconditionFailed(format!(
+                "the criteria `{query}` match more than one `{res_type}`"
+            ))),
+        },
+        (EntryMethod::Get | EntryMethod::Head, Some(id), None) => {
+            read_in(conn, &res_type, id, url.version.as_deref()).map(EntryResult::Read)
+        }
+        _ => Err(unsupported_entry(&item.entry)),
+    }
+}
+
+fn read_in(
+    conn: &mut Conn<'_>,
+    res_type: &ResourceType,
+    id: &str,
+    version: Option<&str>,
+) -> Result<StoredResource, InteractionError> {
+    let id = target::resource_id(id)?;
+    let missing = || InteractionError::NotFound(format!("resource `{res_type}/{id}` is not known"));
+    match version {
+        Some(v) => {
+            let v = target::version_id(v)?;
+            crate::storage::versions::version(conn, res_type.as_str(), id.as_str(), v.0)?
+                .and_then(StoredResource::from_version)
+                .ok_or_else(missing)
+        }
+        None => crate::storage::versions::current(conn, res_type.as_str(), id.as_str())?
+            .and_then(StoredResource::from_current)
+            .ok_or_else(missing),
+    }
+}
+
+/// Prefixes the locations of an entry's problems with `Bundle.entry[i].resource.`.
+fn prefix_issue(mut issue: OutcomeIssue, index: usize) -> OutcomeIssue {
+    issue.expression = Some(match issue.expression {
+        Some(path) => {
+            let inner = path.split_once('.').map_or("", |(_, rest)| rest);
+            if inner.is_empty() {
+                format!("Bundle.entry[{index}].resource")
+            } else {
+                format!("Bundle.entry[{index}].resource.{inner}")
+            }
+        }
+        None => format!("Bundle.entry[{index}].resource"),
+    });
+    issue
+}
+
+/// Says which entry of a transaction failed, keeping the error's category.
+fn in_entry(error: InteractionError, index: usize) -> InteractionError {
+    let prefix = |m: String| format!("transaction entry {index}: {m}");
+    match error {
+        InteractionError::Invalid(issues) => InteractionError::Invalid(
+            issues
+                .into_iter()
+                .map(|mut i| {
+                    if !i.message.starts_with("transaction entry") {
+                        i.message = prefix(i.message);
+                    }
+                    i
+                })
+                .collect(),
+        ),
+        InteractionError::NotFound(m) => InteractionError::NotFound(prefix(m)),
+        InteractionError::Conflict(m) => InteractionError::Conflict(prefix(m)),
+        InteractionError::PreconditionFailed(m) if !m.starts_with("transaction entry") => {
+            InteractionError::PreconditionFailed(prefix(m))
+        }
+        InteractionError::Unprocessable(m) => InteractionError::Unprocessable(prefix(m)),
+        other => other,
+    }
+}

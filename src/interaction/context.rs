@@ -1,0 +1,62 @@
+//! What every interaction receives: the shared services (storage, schema, clock, limits)
+//! and the request context (who asks, the request id, the time of the request).
+
+use std::sync::Arc;
+
+use crate::auth::Principal;
+use crate::fhir::schema::Schema;
+use crate::storage::Store;
+
+/// A source of the current time, injectable so that tests control it.
+pub trait Clock: Send + Sync {
+    /// Milliseconds since the Unix epoch.
+    fn now_millis(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_millis(&self) -> i64 {
+        chrono::Utc::now().timestamp_millis()
+    }
+}
+
+/// Limits that protect the server from oversized requests.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Page size when `_count` is absent.
+    pub default_page_size: usize,
+    /// Largest page size served (bigger `_count` values are reduced to it).
+    pub max_page_size: usize,
+    /// Most entries accepted in one batch or transaction bundle.
+    pub max_bundle_entries: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            default_page_size: 50,
+            max_page_size: 1000,
+            max_bundle_entries: 10_000,
+        }
+    }
+}
+
+/// The long-lived services interactions use; cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Store,
+    pub schema: Arc<Schema>,
+    pub clock: Arc<dyn Clock>,
+    pub limits: Limits,
+}
+
+/// One request: who asks, its correlation id and when it arrived.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub principal: Principal,
+    pub request_id: String,
+    pub now_millis: i64,
+}

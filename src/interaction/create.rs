@@ -1,0 +1,83 @@
+//! create: `POST [base]/[type]` (FHIR R4 http.html#create), with conditional create
+//! (`If-None-Exist`, http.html#ccreate): no match creates, one match returns it, more is
+//! 412. The server assigns the id; an id in the body is ignored, as the spec says.
+
+use serde_json::{Map, Value};
+
+use super::conditional::matching_ids;
+use super::context::{RequestContext, Services};
+use super::error::InteractionError;
+use super::stored::StoredResource;
+use super::target;
+use super::write::{check_incoming, save};
+use crate::fhir::ids::{ResourceId, ResourceType};
+use crate::storage::versions::{self, WriteMethod};
+use crate::storage::{Conn, StorageError};
+
+/// What a create did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateOutcome {
+    Created(StoredResource),
+    /// `If-None-Exist` matched this existing resource; nothing was written.
+    Existing(StoredResource),
+}
+
+impl CreateOutcome {
+    pub fn resource(&self) -> &StoredResource {
+        match self {
+            CreateOutcome::Created(r) | CreateOutcome::Existing(r) => r,
+        }
+    }
+}
+
+pub fn create(
+    services: &Services,
+    context: &RequestContext,
+    type_name: &str,
+    body: Value,
+    if_none_exist: Option<&str>,
+) -> Result<CreateOutcome, InteractionError> {
+    let res_type = target::resource_type(services, type_name)?;
+    let content = check_incoming(services, body, &res_type)?;
+    services.store.write(|conn| {
+        create_in(conn, context, &res_type, content, if_none_exist, ResourceId::generate())
+    })
+}
+
+/// The create itself, inside the caller's transaction; `new_id` is used if it creates.
+pub(crate) fn create_in(
+    conn: &mut Conn<'_>,
+    context: &RequestContext,
+    res_type: &ResourceType,
+    content: Map<String, Value>,
+    if_none_exist: Option<&str>,
+    new_id: ResourceId,
+) -> Result<CreateOutcome, InteractionError> {
+    if let Some(criteria) = if_none_exist {
+        let matches = matching_ids(conn, res_type, criteria)?;
+        match matches.as_slice() {
+            [] => {}
+            [one] => {
+                let row = versions::current(conn, res_type.as_str(), one)?
+                    .and_then(StoredResource::from_current)
+                    .ok_or(StorageError::VersionConflict)?;
+                return Ok(CreateOutcome::Existing(row));
+            }
+            _ => {
+                return Err(InteractionError::PreconditionFailed(format!(
+                    "If-None-Exist `{criteria}` matches more than one `{res_type}`"
+                )));
+            }
+        }
+    }
+    let stored = save(
+        conn,
+        context,
+        res_type.as_str(),
+        new_id.as_str(),
+        content,
+        None,
+        WriteMethod::Create,
+    )?;
+    Ok(CreateOutcome::Created(stored))
+}

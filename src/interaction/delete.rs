@@ -1,0 +1,71 @@
+//! delete: `DELETE [base]/[type]/[id]` (FHIR R4 http.html#delete) and conditional delete
+//! `DELETE [base]/[type]?…` (http.html#cdelete: one match at most, more is 412). Deleting
+//! a missing or already deleted resource succeeds without writing anything; a later read
+//! is 410 and the deletion is a version in the history.
+
+use super::conditional::matching_ids;
+use super::context::{RequestContext, Services};
+use super::error::InteractionError;
+use super::target;
+use super::write::{check_if_match, save_deletion};
+use crate::fhir::ids::{ResourceId, ResourceType};
+use crate::storage::Conn;
+use crate::storage::versions;
+
+/// What a delete did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeleteOutcome {
+    /// The version recording the deletion; `None` when there was nothing live to delete.
+    pub deleted_version: Option<i64>,
+}
+
+pub fn delete(
+    services: &Services,
+    context: &RequestContext,
+    type_name: &str,
+    id: &str,
+    if_match: Option<i64>,
+) -> Result<DeleteOutcome, InteractionError> {
+    let res_type = target::resource_type(services, type_name)?;
+    let id = target::resource_id(id)?;
+    services
+        .store
+        .write(|conn| delete_in(conn, context, &res_type, &id, if_match))
+}
+
+pub fn delete_conditional(
+    services: &Services,
+    context: &RequestContext,
+    type_name: &str,
+    criteria: &str,
+) -> Result<DeleteOutcome, InteractionError> {
+    let res_type = target::resource_type(services, type_name)?;
+    services.store.write(|conn| {
+        let matches = matching_ids(conn, &res_type, criteria)?;
+        match matches.as_slice() {
+            [] => Ok(DeleteOutcome { deleted_version: None }),
+            [one] => delete_in(conn, context, &res_type, &target::resource_id(one)?, None),
+            _ => Err(InteractionError::PreconditionFailed(format!(
+                "the criteria `{criteria}` match more than one `{res_type}`"
+            ))),
+        }
+    })
+}
+
+/// The delete itself, inside the caller's transaction.
+pub(crate) fn delete_in(
+    conn: &mut Conn<'_>,
+    context: &RequestContext,
+    res_type: &ResourceType,
+    id: &ResourceId,
+    if_match: Option<i64>,
+) -> Result<DeleteOutcome, InteractionError> {
+    let current = versions::current(conn, res_type.as_str(), id.as_str())?;
+    check_if_match(if_match, current.as_ref())?;
+    match current {
+        Some(row) if !row.is_deleted => Ok(DeleteOutcome {
+            deleted_version: Some(save_deletion(conn, context, &row)?),
+        }),
+        _ => Ok(DeleteOutcome { deleted_version: None }),
+    }
+}

@@ -1,0 +1,25 @@
+//! Interactions: one file per FHIR interaction, HTTP-free and synchronous, each citing its
+//! section of the spec. This is the only place where storage (and, later, consent and audit)
+//! meet; every interaction takes the `RequestContext` with the caller's `Principal`. Must
+//! not depend on `rest`.
+
+pub mod bundle;
+pub mod bundle_entry;
+mod conditional;
+pub mod context;
+pub mod create;
+pub mod delete;
+pub mod error;
+pub mod history;
+pub mod patch;
+pub mod read;
+pub mod stored;
+mod target;
+pub mod update;
+pub mod validate;
+pub mod vread;
+mod write;
+
+pub use context::{Clock, Limits, RequestContext, Services, SystemClock};
+pub use error::InteractionError;
+pub use stored::StoredResource;

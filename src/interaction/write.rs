@@ -1,0 +1,146 @@
+//! What every write shares: checking an incoming resource (type of the URL, strict R4
+//! validation with every problem listed), and storing a new version with its index rows
+//! inside the caller's transaction.
+
+use serde_json::{Map, Value};
+
+use super::context::{RequestContext, Services};
+use super::error::InteractionError;
+use super::stored::StoredResource;
+use crate::fhir::ids::ResourceType;
+use crate::fhir::instant::format_instant;
+use crate::fhir::outcome::{OutcomeIssue, Severity};
+use crate::fhir::resource::{identifiers, set_server_fields};
+use crate::fhir::validate::validate_resource;
+use crate::storage::tokens::{self, TokenValue};
+use crate::storage::versions::{self, CurrentRow, NewVersion, WriteMethod};
+use crate::storage::Conn;
+
+/// Validates `body` as a resource of `expected` type; returns its JSON object.
+pub fn check_incoming(
+    services: &Services,
+    body: Value,
+    expected: &ResourceType,
+) -> Result<Map<String, Value>, InteractionError> {
+    let issues = validation_issues(services, &body);
+    if !issues.is_empty() {
+        return Err(InteractionError::Invalid(issues));
+    }
+    let found = body.get("resourceType").and_then(Value::as_str).unwrap_or("");
+    if found != expected.as_str() {
+        return Err(InteractionError::Invalid(vec![
+            OutcomeIssue::error(
+                "invalid",
+                format!(
+                    "the resource type `{found}` does not match the type `{expected}` of the url"
+                ),
+            )
+            .at(format!("{found}.resourceType")),
+        ]));
+    }
+    match body {
+        Value::Object(map) => Ok(map),
+        _ => Err(InteractionError::invalid("the body is not a JSON object")),
+    }
+}
+
+/// Every problem strict R4 validation finds in `body`, as OperationOutcome issues.
+pub fn validation_issues(services: &Services, body: &Value) -> Vec<OutcomeIssue> {
+    validate_resource(&services.schema, body)
+        .into_iter()
+        .map(|issue| OutcomeIssue {
+            severity: Severity::Error,
+            code: issue.code.as_code(),
+            expression: Some(issue.expression),
+            message: issue.message,
+        })
+        .collect()
+}
+
+/// Stores `content` as the next version of `res_type/id` after `previous` (or as version 1)
+/// and refreshes its index rows; all inside the caller's transaction.
+pub fn save(
+    conn: &mut Conn<'_>,
+    context: &RequestContext,
+    res_type: &str,
+    id: &str,
+    mut content: Map<String, Value>,
+    previous: Option<&CurrentRow>,
+    method: WriteMethod,
+) -> Result<StoredResource, InteractionError> {
+    let version_id = previous.map_or(1, |p| p.version_id + 1);
+    let last_updated = previous.map_or(context.now_millis, |p| p.last_updated.max(context.now_millis));
+    set_server_fields(&mut content, id, version_id, &format_instant(last_updated));
+    let value = Value::Object(content);
+    let json = serde_json::to_string(&value)
+        .map_err(|e| InteractionError::invalid(format!("the resource cannot be serialised: {e}")))?;
+    versions::put_version(
+        conn,
+        &NewVersion {
+            res_type,
+            res_id: id,
+            version_id,
+            replaces: previous.map(|p| p.version_id),
+            last_updated,
+            method,
+            content: Some(&json),
+            author: context.principal.subject.reference().as_deref(),
+        },
+    )?;
+    let identifier_tokens: Vec<TokenValue> = identifiers(&value)
+        .into_iter()
+        .map(|(system, code)| TokenValue { param: "identifier", system, code })
+        .collect();
+    tokens::replace(conn, res_type, id, &identifier_tokens)?;
+    Ok(StoredResource {
+        res_type: res_type.to_owned(),
+        id: id.to_owned(),
+        version_id,
+        last_updated,
+        json,
+    })
+}
+
+/// Records the deletion of the live resource `current` as a new version; returns it.
+pub fn save_deletion(
+    conn: &mut Conn<'_>,
+    context: &RequestContext,
+    current: &CurrentRow,
+) -> Result<i64, InteractionError> {
+    let version_id = current.version_id + 1;
+    versions::put_version(
+        conn,
+        &NewVersion {
+            res_type: &current.res_type,
+            res_id: &current.res_id,
+            version_id,
+            replaces: Some(current.version_id),
+            last_updated: current.last_updated.max(context.now_millis),
+            method: WriteMethod::Delete,
+            content: None,
+            author: context.principal.subject.reference().as_deref(),
+        },
+    )?;
+    tokens::replace(conn, &current.res_type, &current.res_id, &[])?;
+    Ok(version_id)
+}
+
+/// Checks an `If-Match` version against the current one (412 when they differ).
+pub fn check_if_match(
+    if_match: Option<i64>,
+    current: Option<&CurrentRow>,
+) -> Result<(), InteractionError> {
+    let Some(expected) = if_match else {
+        return Ok(());
+    };
+    match current {
+        Some(row) if !row.is_deleted && row.version_id == expected => Ok(()),
+        Some(row) if !row.is_deleted => Err(InteractionError::PreconditionFailed(format!(
+            "the current version is `{}`, not `{expected}` as If-Match requires",
+            row.version_id
+        ))),
+        _ => Err(InteractionError::PreconditionFailed(format!(
+            "If-Match names version `{expected}` but the resource does not exist"
+        ))),
+    }
+}

@@ -1,0 +1,156 @@
+//! The `carnet` command: parses the command line into a `Config`, starts logging, and calls
+//! into the library (serve, migrate, token, import). See CONTRACT.md for the interface.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use carnet::auth::{Subject, TokenRequest, mint};
+use carnet::config::Config;
+use carnet::server;
+
+#[derive(Parser)]
+#[command(name = "carnet", version, about = "A FHIR R4 server for shared medical records")]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Common {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB.
+    #[arg(long, env = "CARNET_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Data directory: SQLite file (by default) and the token signing key.
+    #[arg(long, env = "CARNET_DATA_DIR", global = true, default_value = "carnet-data")]
+    data_dir: PathBuf,
+    /// Issuer (`iss`) of the tokens Carnet mints and trusts.
+    #[arg(long, env = "CARNET_ISSUER", global = true, default_value = carnet::config::DEFAULT_ISSUER)]
+    issuer: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the FHIR server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "CARNET_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Public base URL used in links (default: derived from each request).
+        #[arg(long, env = "CARNET_BASE_URL")]
+        base_url: Option<String>,
+        /// HTTP worker threads (default: one per core).
+        #[arg(long, env = "CARNET_WORKERS")]
+        workers: Option<usize>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print a signed access token.
+    Token(TokenArgs),
+    /// Load FHIR bundles and NDJSON files or folders.
+    Import {
+        /// Files or folders (searched recursively for .json and .ndjson files).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct TokenArgs {
+    /// The subject as a FHIR reference: Practitioner/ID, Patient/ID or RelatedPerson/ID.
+    #[arg(long, conflicts_with = "system", required_unless_present = "system")]
+    sub: Option<String>,
+    /// A system client name (a backend service), instead of --sub.
+    #[arg(long)]
+    system: Option<String>,
+    /// SMART scopes, space separated.
+    #[arg(long, default_value = "user/*.cruds")]
+    scope: String,
+    /// Purpose of use: TREAT, ETREAT or BTG (repeatable).
+    #[arg(long, default_value = "TREAT")]
+    purpose: Vec<String>,
+    /// TRE_G15 profession code of a professional.
+    #[arg(long)]
+    profession: Option<String>,
+    /// The Organization the professional acts for (Organization/ID).
+    #[arg(long)]
+    organization: Option<String>,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    ttl: i64,
+}
+
+fn config(common: Common) -> Config {
+    let mut config = Config::with_defaults();
+    config.database_url = common.database_url.unwrap_or_else(|| {
+        format!("sqlite://{}", common.data_dir.join("carnet.db").display())
+    });
+    config.data_dir = common.data_dir;
+    config.issuer = common.issuer;
+    config
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    let mut config = config(cli.common);
+    let outcome = match cli.command {
+        Command::Serve { listen, base_url, workers } => {
+            config.listen = listen;
+            config.base_url = base_url;
+            if let Some(workers) = workers {
+                config.workers = workers.max(1);
+            }
+            actix_web::rt::System::new().block_on(server::serve(config)).map_err(|e| e.to_string())
+        }
+        Command::Migrate => server::open_store(&config)
+            .map(|_| println!("database is up to date"))
+            .map_err(|e| e.to_string()),
+        Command::Token(args) => token(&config, args),
+        Command::Import { paths } => import(&config, &paths),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("carnet: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn token(config: &Config, args: TokenArgs) -> Result<(), String> {
+    let subject = match (&args.sub, &args.system) {
+        (Some(reference), _) => Subject::from_reference(reference)
+            .ok_or_else(|| format!("`{reference}` is not Patient/ID, Practitioner/ID or RelatedPerson/ID"))?,
+        (None, Some(name)) => Subject::System(name.clone()),
+        (None, None) => return Err("give --sub or --system".to_owned()),
+    };
+    let key = server::signing_key(config).map_err(|e| e.to_string())?;
+    let request = TokenRequest {
+        subject,
+        scope: args.scope,
+        purposes: args.purpose,
+        profession: args.profession,
+        organization: args.organization,
+        ttl_seconds: args.ttl,
+    };
+    let now = chrono::Utc::now().timestamp();
+    let token = mint(&key, &config.issuer, &request, now).map_err(|e| e.to_string())?;
+    println!("{token}");
+    Ok(())
+}
+
+fn import(config: &Config, paths: &[PathBuf]) -> Result<(), String> {
+    let store = server::open_store(config).map_err(|e| e.to_string())?;
+    let services = server::services(store).map_err(|e| e.to_string())?;
+    let summary = carnet::import::import_paths(&services, paths, true);
+    println!("{summary}");
+    if summary.failed_files.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} file(s) could not be imported", summary.failed_files.len()))
+    }
+}

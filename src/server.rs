@@ -1,0 +1,81 @@
+//! Assembling Carnet from a `Config`: open and migrate the database, load the R4 schema and
+//! the signing key, build the services and the HTTP server. Used by `main` (serve, migrate,
+//! token, import) and by the benchmark.
+
+use std::sync::Arc;
+
+use actix_web::HttpServer;
+
+use crate::auth::{AuthError, SigningKey, Verifier};
+use crate::config::Config;
+use crate::fhir::schema::{Schema, SchemaError};
+use crate::interaction::{Limits, Services, SystemClock};
+use crate::rest::AppState;
+use crate::rest::capability::capability_statement;
+use crate::storage::{StorageError, Store};
+
+/// Why Carnet could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Storage(#[from] StorageError),
+    #[error("signing key: {0}")]
+    Auth(#[from] AuthError),
+    #[error("R4 definitions: {0}")]
+    Schema(#[from] SchemaError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Opens the database of `config` and applies pending migrations.
+pub fn open_store(config: &Config) -> Result<Store, StartError> {
+    let store = Store::open(&config.database_url, config.pool_size)?;
+    let applied = store.migrate()?;
+    if applied > 0 {
+        log::info!("applied {applied} database migration(s)");
+    }
+    Ok(store)
+}
+
+/// The interaction services over an open store.
+pub fn services(store: Store) -> Result<Services, StartError> {
+    Ok(Services {
+        store,
+        schema: Arc::new(Schema::r4()?),
+        clock: Arc::new(SystemClock),
+        limits: Limits::default(),
+    })
+}
+
+/// The signing key of the data directory (created on first use).
+pub fn signing_key(config: &Config) -> Result<SigningKey, StartError> {
+    Ok(SigningKey::load_or_create(&config.data_dir)?)
+}
+
+/// The HTTP state: services, the verifier trusting Carnet's own key, and the
+/// CapabilityStatement.
+pub fn app_state(config: &Config, services: Services, key: &SigningKey) -> AppState {
+    let now = services.clock.now_millis();
+    let capability = capability_statement(&services.schema, config.base_url.as_deref(), now);
+    AppState {
+        verifier: Arc::new(Verifier::local(&config.issuer, key)),
+        base_url: config.base_url.clone(),
+        max_body_bytes: config.max_body_bytes,
+        capability_statement: Arc::new(capability),
+        services,
+    }
+}
+
+/// Runs the server until it is stopped.
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    let store = open_store(&config)?;
+    let key = signing_key(&config)?;
+    let state = app_state(&config, services(store)?, &key);
+    log::info!("serving FHIR R4 on http://{}/fhir", config.listen);
+    HttpServer::new(move || crate::build_app(state.clone()))
+        .workers(config.workers)
+        .bind(&config.listen)?
+        .run()
+        .await?;
+    Ok(())
+}

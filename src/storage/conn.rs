@@ -1,0 +1,112 @@
+//! One code path for both backends: `Conn` borrows a SQLite or PostgreSQL connection, and
+//! `on_conn!` runs the same diesel expression on whichever it holds (each arm is compiled
+//! for its own backend). `Store` hands out connections, plain or inside a transaction.
+
+#[cfg(feature = "postgres")]
+use diesel::PgConnection;
+#[cfg(feature = "sqlite")]
+use diesel::SqliteConnection;
+use diesel::connection::Connection;
+
+use super::error::StorageError;
+use super::pool::{Backend, BackendKind, PooledConn};
+
+/// A borrowed connection of either backend.
+pub enum Conn<'a> {
+    #[cfg(feature = "sqlite")]
+    Sqlite(&'a mut SqliteConnection),
+    #[cfg(feature = "postgres")]
+    Postgres(&'a mut PgConnection),
+}
+
+/// Runs `$body` with `$c` bound to the concrete connection of `$conn`.
+macro_rules! on_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            #[cfg(feature = "sqlite")]
+            $crate::storage::conn::Conn::Sqlite(connection) => {
+                let $c: &mut diesel::SqliteConnection = &mut **connection;
+                $body
+            }
+            #[cfg(feature = "postgres")]
+            $crate::storage::conn::Conn::Postgres(connection) => {
+                let $c: &mut diesel::PgConnection = &mut **connection;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_conn;
+
+/// The database: a pool of one backend, with read and transactional write access.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+/// Errors inside a transaction: either the database's or the caller's own.
+enum TxError<E> {
+    Database(diesel::result::Error),
+    Caller(E),
+}
+
+impl<E> From<diesel::result::Error> for TxError<E> {
+    fn from(error: diesel::result::Error) -> Self {
+        TxError::Database(error)
+    }
+}
+
+impl Store {
+    pub fn new(backend: Backend) -> Store {
+        Store { backend }
+    }
+
+    pub fn open(url: &str, pool_size: u32) -> Result<Store, StorageError> {
+        Ok(Store::new(Backend::open(url, pool_size)?))
+    }
+
+    pub fn kind(&self) -> BackendKind {
+        self.backend.kind()
+    }
+
+    pub fn migrate(&self) -> Result<usize, StorageError> {
+        self.backend.migrate()
+    }
+
+    /// Runs `work` on a connection outside any explicit transaction (single statements are
+    /// atomic; use `write` for anything that changes data).
+    pub fn read<T, E: From<StorageError>>(
+        &self,
+        work: impl FnOnce(&mut Conn<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match self.backend.get()? {
+            #[cfg(feature = "sqlite")]
+            PooledConn::Sqlite(mut c) => work(&mut Conn::Sqlite(&mut c)),
+            #[cfg(feature = "postgres")]
+            PooledConn::Postgres(mut c) => work(&mut Conn::Postgres(&mut c)),
+        }
+    }
+
+    /// Runs `work` in one transaction: committed (durably) if it returns `Ok`, rolled back
+    /// otherwise. SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so that two
+    /// writers never deadlock on a lock upgrade.
+    pub fn write<T, E: From<StorageError>>(
+        &self,
+        work: impl FnOnce(&mut Conn<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let outcome = match self.backend.get()? {
+            #[cfg(feature = "sqlite")]
+            PooledConn::Sqlite(mut c) => c.immediate_transaction(|c| {
+                work(&mut Conn::Sqlite(c)).map_err(TxError::Caller)
+            }),
+            #[cfg(feature = "postgres")]
+            PooledConn::Postgres(mut c) => {
+                c.transaction(|c| work(&mut Conn::Postgres(c)).map_err(TxError::Caller))
+            }
+        };
+        outcome.map_err(|e| match e {
+            TxError::Database(db) => E::from(StorageError::from(db)),
+            TxError::Caller(caller) => caller,
+        })
+    }
+}

@@ -1,0 +1,15 @@
+//! Storage: the only user of diesel. Resource versions, the current-version table, index
+//! rows and history on SQLite or PostgreSQL, chosen by URL. Knows nothing of consent, users
+//! or HTTP; callers pass neutral filters.
+
+mod conn;
+mod error;
+pub mod history;
+mod pool;
+mod schema;
+pub mod tokens;
+pub mod versions;
+
+pub use conn::{Conn, Store};
+pub use error::StorageError;
+pub use pool::{Backend, BackendKind};

@@ -1,0 +1,195 @@
+//! Test harness: the real app in-process over a fresh database per test — a SQLite file in
+//! a temporary directory, and, when `CARNET_TEST_DATABASE_URL` is set, a new PostgreSQL
+//! database created on that server and dropped afterwards. `each_backend` runs a test body
+//! on every configured backend.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::test;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use serde_json::Value;
+
+use carnet::auth::{SigningKey, Subject, TokenRequest, mint};
+use carnet::config::Config;
+use carnet::interaction::Services;
+use carnet::server;
+
+/// A database for one test, removed when dropped.
+pub struct TestDatabase {
+    pub url: String,
+    pub label: &'static str,
+    _dir: Option<tempfile::TempDir>,
+    admin: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub fn sqlite() -> TestDatabase {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("carnet.db").display());
+        TestDatabase { url, label: "sqlite", _dir: Some(dir), admin: None }
+    }
+
+    pub fn postgres(admin_url: &str) -> TestDatabase {
+        let name = format!("carnet_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(admin_url).expect("connect to CARNET_TEST_DATABASE_URL");
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create test database");
+        let url = match admin_url.rfind('/') {
+            Some(slash) if admin_url[..slash].contains('@') || admin_url[..slash].ends_with(|c: char| c.is_ascii_digit() || c.is_alphabetic()) => {
+                let base = &admin_url[..slash];
+                let query = admin_url[slash..].find('?').map(|q| &admin_url[slash + q..]).unwrap_or("");
+                format!("{base}/{name}{query}")
+            }
+            _ => format!("{}/{name}", admin_url.trim_end_matches('/')),
+        };
+        TestDatabase { url, label: "postgres", _dir: None, admin: Some((admin_url.to_owned(), name)) }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = &self.admin {
+            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+            }
+        }
+    }
+}
+
+/// The databases every behaviour test runs on.
+pub fn databases() -> Vec<TestDatabase> {
+    let mut list = vec![TestDatabase::sqlite()];
+    if let Ok(url) = std::env::var("CARNET_TEST_DATABASE_URL") {
+        if !url.is_empty() {
+            list.push(TestDatabase::postgres(&url));
+        }
+    }
+    list
+}
+
+/// The app over one database, with a signing key and tokens.
+pub struct TestApp {
+    pub database: TestDatabase,
+    pub config: Config,
+    pub services: Services,
+    pub key: Arc<SigningKey>,
+    data_dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub fn new(database: TestDatabase) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temporary directory");
+        let mut config = Config::with_defaults();
+        config.database_url = database.url.clone();
+        config.data_dir = data_dir.path().to_owned();
+        config.pool_size = 8;
+        config.base_url = Some("http://carnet.test/fhir".to_owned());
+        let store = server::open_store(&config).expect("open test database");
+        let services = server::services(store).expect("services");
+        let key = Arc::new(server::signing_key(&config).expect("signing key"));
+        TestApp { database, config, services, key, data_dir }
+    }
+
+    pub fn state(&self) -> carnet::rest::AppState {
+        server::app_state(&self.config, self.services.clone(), &self.key)
+    }
+
+    /// A token for a practitioner with full user scopes.
+    pub fn token(&self) -> String {
+        self.token_for(Subject::Practitioner("test-practitioner".to_owned()), "user/*.cruds")
+    }
+
+    pub fn token_for(&self, subject: Subject, scope: &str) -> String {
+        let request = TokenRequest {
+            subject,
+            scope: scope.to_owned(),
+            purposes: vec!["TREAT".to_owned()],
+            profession: Some("10".to_owned()),
+            organization: None,
+            ttl_seconds: 3600,
+        };
+        mint(&self.key, &self.config.issuer, &request, chrono::Utc::now().timestamp()).expect("mint token")
+    }
+}
+
+/// Runs `body` once per configured backend, each with a fresh app.
+pub async fn each_backend<F, Fut>(body: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for database in databases() {
+        let label = database.label;
+        eprintln!("-- backend: {label}");
+        body(TestApp::new(database)).await;
+    }
+}
+
+/// A response read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: actix_web::http::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+
+    /// The diagnostics of every issue of an OperationOutcome body.
+    pub fn issues(&self) -> Vec<(String, String)> {
+        let outcome = self.json();
+        assert_eq!(outcome["resourceType"], "OperationOutcome", "expected an OperationOutcome: {outcome}");
+        outcome["issue"]
+            .as_array()
+            .map(|issues| {
+                issues
+                    .iter()
+                    .map(|i| {
+                        (
+                            i["expression"][0].as_str().unwrap_or("").to_owned(),
+                            i["diagnostics"].as_str().unwrap_or("").to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Sends a request to the in-process app.
+pub async fn send<S, B>(app: &S, request: test::TestRequest) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let response = test::call_service(app, request.to_request()).await;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = test::read_body(response).await.to_vec();
+    Reply { status, headers, body }
+}
+
+/// A JSON request with the FHIR content type and a bearer token.
+pub fn fhir_request(method: actix_web::http::Method, uri: &str, token: &str, body: Option<&Value>) -> test::TestRequest {
+    let mut request = test::TestRequest::default()
+        .method(method)
+        .uri(uri)
+        .insert_header(("Authorization", format!("Bearer {token}")));
+    if let Some(body) = body {
+        request = request
+            .insert_header(("Content-Type", "application/fhir+json"))
+            .set_payload(serde_json::to_vec(body).expect("serialise body"));
+    }
+    request
+}

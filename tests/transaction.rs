@@ -1,0 +1,161 @@
+//! Batch and transaction bundles through HTTP: urn:uuid resolution, processing order,
+//! all-or-nothing transactions, independent batch entries, conditional references, PATCH
+//! entries.
+
+mod common;
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::test;
+use base64::Engine;
+use serde_json::{Value, json};
+
+use common::{each_backend, fhir_request, send};
+
+fn transaction(entries: Vec<Value>) -> Value {
+    json!({"resourceType": "Bundle", "type": "transaction", "entry": entries})
+}
+
+#[actix_rt::test]
+async fn transaction_resolves_temporary_ids_and_is_atomic() {
+    each_backend(|t| async move {
+        let app = test::init_service(carnet::build_app(t.state())).await;
+        let token = t.token();
+        let bundle = transaction(vec![
+            json!({"fullUrl": "urn:uuid:61ebe359-bfdc-4613-8bf2-c5e300945f0a",
+                   "resource": {"resourceType": "Observation", "status": "final", "code": {"text": "t"},
+                                "subject": {"reference": "urn:uuid:88f151c0-a954-468a-88bd-5ae15c08e059"}},
+                   "request": {"method": "POST", "url": "Observation"}}),
+            json!({"fullUrl": "urn:uuid:88f151c0-a954-468a-88bd-5ae15c08e059",
+                   "resource": {"resourceType": "Patient", "identifier": [{"system": "urn:s", "value": "tx-1"}]},
+                   "request": {"method": "POST", "url": "Patient", "ifNoneExist": "identifier=urn:s|tx-1"}}),
+        ]);
+        let reply = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&bundle)).insert_header(("Prefer", "return=representation"))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
+        let response = reply.json();
+        assert_eq!(response["type"], "transaction-response");
+        assert_eq!(response["entry"][0]["response"]["status"], "201 Created");
+        let patient_id = response["entry"][1]["resource"]["id"].as_str().unwrap().to_owned();
+        assert_eq!(response["entry"][0]["resource"]["subject"]["reference"], format!("Patient/{patient_id}"));
+        assert!(response["entry"][1]["response"]["location"].as_str().unwrap().starts_with(&format!("Patient/{patient_id}/_history/1")));
+
+        // Run again: the conditional create matches, the reference points to the same patient.
+        let again = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&bundle)).insert_header(("Prefer", "return=representation"))).await;
+        let response = again.json();
+        assert_eq!(response["entry"][1]["response"]["status"], "200 OK");
+        assert_eq!(response["entry"][0]["resource"]["subject"]["reference"], format!("Patient/{patient_id}"));
+
+        // One invalid entry: nothing of the transaction is stored.
+        let broken = transaction(vec![
+            json!({"resource": {"resourceType": "Patient", "id": "tx-keep", "gender": "female"}, "request": {"method": "PUT", "url": "Patient/tx-keep"}}),
+            json!({"resource": {"resourceType": "Patient", "birthDate": "2020-02-30"}, "request": {"method": "POST", "url": "Patient"}}),
+        ]);
+        let failed = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&broken))).await;
+        assert_eq!(failed.status, StatusCode::BAD_REQUEST);
+        assert!(failed.issues().iter().any(|(at, _)| at == "Bundle.entry[1].resource.birthDate"), "{:?}", failed.issues());
+        let absent = send(&app, fhir_request(Method::GET, "/fhir/Patient/tx-keep", &token, None)).await;
+        assert_eq!(absent.status, StatusCode::NOT_FOUND);
+
+        // A failure while writing (If-Match on a missing resource) rolls back earlier entries.
+        let late_failure = transaction(vec![
+            json!({"resource": {"resourceType": "Patient", "id": "tx-keep", "gender": "female"}, "request": {"method": "PUT", "url": "Patient/tx-keep"}}),
+            json!({"resource": {"resourceType": "Patient", "id": "tx-other"}, "request": {"method": "PUT", "url": "Patient/tx-other", "ifMatch": "W/\"4\""}}),
+        ]);
+        let failed = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&late_failure))).await;
+        assert_eq!(failed.status, StatusCode::PRECONDITION_FAILED);
+        let absent = send(&app, fhir_request(Method::GET, "/fhir/Patient/tx-keep", &token, None)).await;
+        assert_eq!(absent.status, StatusCode::NOT_FOUND);
+    })
+    .await;
+}
+
+#[actix_rt::test]
+async fn transaction_runs_in_the_spec_order() {
+    each_backend(|t| async move {
+        let app = test::init_service(carnet::build_app(t.state())).await;
+        let token = t.token();
+        let seed = json!({"resourceType": "Patient", "id": "order-1", "active": true});
+        send(&app, fhir_request(Method::PUT, "/fhir/Patient/order-1", &token, Some(&seed))).await;
+        // GET listed first still runs last (after the DELETE and the PUT).
+        let bundle = transaction(vec![
+            json!({"request": {"method": "GET", "url": "Patient/order-2"}}),
+            json!({"resource": {"resourceType": "Patient", "id": "order-2", "active": false}, "request": {"method": "PUT", "url": "Patient/order-2"}}),
+            json!({"request": {"method": "DELETE", "url": "Patient/order-1"}}),
+        ]);
+        let reply = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&bundle))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
+        let response = reply.json();
+        assert_eq!(response["entry"][0]["resource"]["id"], "order-2");
+        assert_eq!(response["entry"][1]["response"]["status"], "201 Created");
+        assert_eq!(response["entry"][2]["response"]["status"], "204 No Content");
+
+        let twice = transaction(vec![
+            json!({"request": {"method": "DELETE", "url": "Patient/order-2"}}),
+            json!({"resource": {"resourceType": "Patient", "id": "order-2"}, "request": {"method": "PUT", "url": "Patient/order-2"}}),
+        ]);
+        let refused = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&twice))).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    })
+    .await;
+}
+
+#[actix_rt::test]
+async fn batch_entries_succeed_or_fail_alone() {
+    each_backend(|t| async move {
+        let app = test::init_service(carnet::build_app(t.state())).await;
+        let token = t.token();
+        let bundle = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+            {"resource": {"resourceType": "Patient", "gender": "male"}, "request": {"method": "POST", "url": "Patient"}},
+            {"resource": {"resourceType": "Patient", "gender": "robot"}, "request": {"method": "POST", "url": "Patient"}},
+            {"request": {"method": "GET", "url": "Patient/does-not-exist"}},
+            {"request": {"method": "FETCH", "url": "Patient"}}
+        ]});
+        let reply = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&bundle))).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        let response = reply.json();
+        assert_eq!(response["type"], "batch-response");
+        assert_eq!(response["entry"][0]["response"]["status"], "201 Created");
+        assert_eq!(response["entry"][1]["response"]["status"], "400 Bad Request");
+        assert_eq!(response["entry"][1]["response"]["outcome"]["resourceType"], "OperationOutcome");
+        assert_eq!(response["entry"][2]["response"]["status"], "404 Not Found");
+        assert_eq!(response["entry"][3]["response"]["status"], "400 Bad Request");
+        let location = response["entry"][0]["response"]["location"].as_str().unwrap();
+        let read = send(&app, fhir_request(Method::GET, &format!("/fhir/{}", location.split("/_history").next().unwrap()), &token, None)).await;
+        assert_eq!(read.status, StatusCode::OK);
+
+        let not_a_bundle = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&json!({"resourceType": "Patient"})))).await;
+        assert_eq!(not_a_bundle.status, StatusCode::BAD_REQUEST);
+        let collection = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&json!({"resourceType": "Bundle", "type": "collection"})))).await;
+        assert_eq!(collection.status, StatusCode::BAD_REQUEST);
+    })
+    .await;
+}
+
+#[actix_rt::test]
+async fn conditional_references_and_patch_entries() {
+    each_backend(|t| async move {
+        let app = test::init_service(carnet::build_app(t.state())).await;
+        let token = t.token();
+        let patient = json!({"resourceType": "Patient", "id": "cond-1", "identifier": [{"system": "urn:ins", "value": "42"}], "active": true});
+        send(&app, fhir_request(Method::PUT, "/fhir/Patient/cond-1", &token, Some(&patient))).await;
+        let patch = json!([{"op": "replace", "path": "/active", "value": false}]);
+        let data = base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&patch).unwrap());
+        let bundle = transaction(vec![
+            json!({"resource": {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+                                "subject": {"reference": "Patient?identifier=urn:ins|42"}},
+                   "request": {"method": "POST", "url": "Observation"}}),
+            json!({"resource": {"resourceType": "Binary", "contentType": "application/json-patch+json", "data": data},
+                   "request": {"method": "PATCH", "url": "Patient/cond-1"}}),
+        ]);
+        let reply = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&bundle)).insert_header(("Prefer", "return=representation"))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
+        let response = reply.json();
+        assert_eq!(response["entry"][0]["resource"]["subject"]["reference"], "Patient/cond-1");
+        assert_eq!(response["entry"][1]["resource"]["active"], false);
+
+        let dangling = transaction(vec![json!({"resource": {"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+            "subject": {"reference": "Patient?identifier=urn:ins|nobody"}}, "request": {"method": "POST", "url": "Observation"}})]);
+        let failed = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&dangling))).await;
+        assert_eq!(failed.status, StatusCode::PRECONDITION_FAILED);
+    })
+    .await;
+}
