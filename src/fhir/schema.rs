@@ -392,7 +392,6 @@ fn build(raw: RawSchema) -> Result<Schema, SchemaError> {
             }
         }
     }
-    new_struct("", "primitive", &mut structs);
 
     // Second pass: the elements and JSON properties of every structure.
     for (ty, t) in &raw.types {
@@ -498,42 +497,8 @@ fn build(raw: RawSchema) -> Result<Schema, SchemaError> {
     let extension = lookup("Extension")?;
     let coding = lookup("Coding")?;
     let codeable_concept = lookup("CodeableConcept")?;
-    let primitive_element = *ids
-        .get(&(String::new(), "primitive".to_owned()))
-        .ok_or_else(|| inconsistent("primitive element structure missing".to_owned()))?;
-    let string = FieldType::Primitive(PrimitiveType::String);
-    {
-        let pe = &mut structs[primitive_element];
-        pe.name = "Element".to_owned();
-        pe.elements = vec![
-            Element {
-                name: "id".to_owned(),
-                max: Some(1),
-                choice: false,
-            },
-            Element {
-                name: "extension".to_owned(),
-                max: None,
-                choice: false,
-            },
-        ];
-        pe.fields.insert(
-            "id".to_owned(),
-            Field {
-                element: 0,
-                ty: string,
-                binding: None,
-            },
-        );
-        pe.fields.insert(
-            "extension".to_owned(),
-            Field {
-                element: 1,
-                ty: FieldType::Complex(extension),
-                binding: None,
-            },
-        );
-    }
+    let primitive_element = structs.len();
+    structs.push(primitive_element_struct(extension));
 
     let mut resources = HashMap::new();
     let mut resource_types = raw.resource_types.clone();
@@ -554,6 +519,35 @@ fn build(raw: RawSchema) -> Result<Schema, SchemaError> {
         codeable_concept,
         primitive_element,
     })
+}
+
+/// The `{ "id", "extension" }` object of a primitive's `_name` property.
+fn primitive_element_struct(extension: StructId) -> Struct {
+    let element = |name: &str, max| Element {
+        name: name.to_owned(),
+        max,
+        choice: false,
+    };
+    let field = |element, ty| Field {
+        element,
+        ty,
+        binding: None,
+    };
+    Struct {
+        name: "Element".to_owned(),
+        fields: HashMap::from([
+            (
+                "id".to_owned(),
+                field(0, FieldType::Primitive(PrimitiveType::String)),
+            ),
+            (
+                "extension".to_owned(),
+                field(1, FieldType::Complex(extension)),
+            ),
+        ]),
+        elements: vec![element("id", Some(1)), element("extension", None)],
+        required: 0,
+    }
 }
 
 #[cfg(test)]

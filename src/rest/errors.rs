@@ -130,9 +130,10 @@ mod tests {
         assert_eq!(status_of(ErrorCategory::Invalid), StatusCode::BAD_REQUEST);
         assert_eq!(status_of(ErrorCategory::Gone), StatusCode::GONE);
         assert_eq!(status_of(ErrorCategory::Fault), StatusCode::INTERNAL_SERVER_ERROR);
-        let hidden = RestError::from(InteractionError::Storage(
-            crate::storage::StorageError::Corrupt("secret detail".into()),
-        ));
+        let hidden = RestError::from(AuthError::Key {
+            problem: "secret detail",
+            source: None,
+        });
         assert_eq!(hidden.category, ErrorCategory::Fault);
         assert!(!hidden.to_string().contains("secret"));
     }

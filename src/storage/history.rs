@@ -64,7 +64,7 @@ macro_rules! filtered {
                         .field(resource_versions::version_id)
                         .eq(resource_versions::version_id + 1),
                 )
-                .filter(successor.field(resource_versions::last_updated).lt(start));
+                .filter(successor.field(resource_versions::last_updated).le(start));
             query = query
                 .filter(resource_versions::last_updated.le(end))
                 .filter(not(exists(superseded_before_start)));

@@ -67,3 +67,56 @@ impl Validator<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value};
+
+    use super::super::Validator;
+    use super::super::issue::IssueType;
+    use super::super::tests::schema;
+
+    fn coding_issues(json: &str) -> Vec<(IssueType, String)> {
+        let schema = schema();
+        let vs = schema
+            .value_sets
+            .iter()
+            .position(|v| v.url == "http://hl7.org/fhir/ValueSet/administrative-gender")
+            .expect("administrative-gender is expanded");
+        let obj: Map<String, Value> = serde_json::from_str(json).expect("test json");
+        let mut validator = Validator {
+            schema,
+            issues: Vec::new(),
+            path: "X.coding".to_owned(),
+            scratch: String::new(),
+        };
+        validator.check_codings(schema.coding, &obj, vs);
+        validator
+            .issues
+            .into_iter()
+            .map(|i| (i.code, i.expression))
+            .collect()
+    }
+
+    #[test]
+    fn a_coding_of_the_bound_system_must_use_its_codes() {
+        let system = "http://hl7.org/fhir/administrative-gender";
+        assert_eq!(
+            coding_issues(&format!(r#"{{"system": "{system}", "code": "male"}}"#)),
+            vec![]
+        );
+        assert_eq!(
+            coding_issues(&format!(r#"{{"system": "{system}", "code": "man"}}"#)),
+            vec![(IssueType::CodeInvalid, "X.coding.code".to_owned())]
+        );
+    }
+
+    #[test]
+    fn codings_of_other_systems_or_without_system_are_not_checked() {
+        assert_eq!(
+            coding_issues(r#"{"system": "http://example.org", "code": "man"}"#),
+            vec![]
+        );
+        assert_eq!(coding_issues(r#"{"code": "man"}"#), vec![]);
+    }
+}

@@ -220,7 +220,7 @@ impl Validator<'_> {
             self.report(
                 IssueType::Structure,
                 format!(
-                    "`_{name}` has {partner_len} items but `{name}` has {len}; they must align"
+                    "`{name}` and `_{name}` must have the same length, found {len} and {partner_len}"
                 ),
             );
         }

@@ -392,3 +392,54 @@ fn dates_must_be_real_calendar_dates() {
         one(IssueType::Value, "Patient.meta.lastUpdated")
     );
 }
+
+#[test]
+fn every_primitive_format_is_checked_in_place() {
+    // Extension.value[x] accepts every primitive but xhtml.
+    let cases = [
+        ("valueBase64Binary", r#""aGVsbG8=""#, r#""%%%%""#),
+        ("valueBoolean", "true", "1"),
+        ("valueCanonical", r#""http://x.org/a|1""#, r#""a b""#),
+        ("valueCode", r#""a-b""#, r#""a  b""#),
+        ("valueDate", r#""2020-02-29""#, r#""2021-02-29""#),
+        (
+            "valueDateTime",
+            r#""2020-01-01T00:00:00Z""#,
+            r#""2020-01-01T00:00""#,
+        ),
+        ("valueDecimal", "0.10", r#""0.10""#),
+        ("valueId", r#""a.b-c""#, r#""a/b""#),
+        (
+            "valueInstant",
+            r#""2020-01-01T00:00:00.5+14:00""#,
+            r#""2020-01-01T00:00:00+15:00""#,
+        ),
+        ("valueInteger", "-12", "12.0"),
+        ("valueMarkdown", r#""*a*""#, r#""""#),
+        ("valueOid", r#""urn:oid:2.16.840""#, r#""urn:oid:3.1""#),
+        ("valuePositiveInt", "1", "0"),
+        ("valueString", r#""a b""#, r#""\f""#),
+        ("valueTime", r#""23:59:60""#, r#""25:00:00""#),
+        ("valueUnsignedInt", "0", "-1"),
+        ("valueUri", r#""urn:x""#, r#""a b""#),
+        ("valueUrl", r#""http://x.org""#, r#""http://x.org/a b""#),
+        (
+            "valueUuid",
+            r#""urn:uuid:c757873d-ec9a-4326-a141-556f43239520""#,
+            r#""c757873d-ec9a-4326-a141-556f43239520""#,
+        ),
+    ];
+    for (key, good, bad) in cases {
+        let body = |v: &str| {
+            patient(&format!(
+                r#""extension": [{{"url": "http://x.org/e", "{key}": {v}}}]"#
+            ))
+        };
+        assert_eq!(issues(&body(good)), vec![], "{key} {good}");
+        assert_eq!(
+            issues(&body(bad)),
+            one(IssueType::Value, &format!("Patient.extension[0].{key}")),
+            "{key} {bad}"
+        );
+    }
+}
