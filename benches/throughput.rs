@@ -18,6 +18,9 @@ use carnet::auth::{Subject, TokenRequest, mint};
 use carnet::config::Config;
 use carnet::server;
 
+/// What one client does per request; false when the request failed.
+type Work = Arc<dyn Fn(&mut Client, usize) -> bool + Send + Sync>;
+
 struct Phase {
     name: String,
     requests: usize,
@@ -62,17 +65,29 @@ impl Client {
     fn connect(port: u16, token: &str) -> std::io::Result<Client> {
         let stream = TcpStream::connect(("127.0.0.1", port))?;
         stream.set_nodelay(true)?;
-        Ok(Client { reader: BufReader::new(stream.try_clone()?), writer: stream, token: token.to_owned() })
+        Ok(Client {
+            reader: BufReader::new(stream.try_clone()?),
+            writer: stream,
+            token: token.to_owned(),
+        })
     }
 
     /// Sends a request; returns the status and the body.
-    fn call(&mut self, method: &str, path: &str, body: Option<&[u8]>) -> std::io::Result<(u16, Vec<u8>)> {
+    fn call(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+    ) -> std::io::Result<(u16, Vec<u8>)> {
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nAccept: application/fhir+json\r\n",
             self.token
         );
         if let Some(body) = body {
-            head.push_str(&format!("Content-Type: application/fhir+json\r\nContent-Length: {}\r\n", body.len()));
+            head.push_str(&format!(
+                "Content-Type: application/fhir+json\r\nContent-Length: {}\r\n",
+                body.len()
+            ));
         }
         head.push_str("\r\n");
         self.writer.write_all(head.as_bytes())?;
@@ -81,7 +96,11 @@ impl Client {
         }
         let mut status_line = String::new();
         self.reader.read_line(&mut status_line)?;
-        let status: u16 = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let status: u16 = status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
         let mut length = 0usize;
         loop {
             let mut line = String::new();
@@ -89,10 +108,10 @@ impl Client {
             if line == "\r\n" || line.is_empty() {
                 break;
             }
-            if let Some((name, value)) = line.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
             }
         }
         let mut body = vec![0; length];
@@ -106,7 +125,7 @@ fn patient_body(i: usize) -> Vec<u8> {
         "resourceType": "Patient",
         "identifier": [{"system": "urn:oid:1.2.250.1.213.1.4.10", "value": format!("bench-{i}")}],
         "name": [{"family": format!("Family{i}"), "given": ["Hélène", "Marie"]}],
-        "gender": if i % 2 == 0 { "female" } else { "male" },
+        "gender": if i.is_multiple_of(2) { "female" } else { "male" },
         "birthDate": "1970-03-02",
         "address": [{"line": ["1 rue de la Paix"], "city": "Paris", "postalCode": "75002", "country": "FR"}],
         "telecom": [{"system": "phone", "value": "+33100000000", "use": "home"}]
@@ -121,7 +140,7 @@ fn run_phase(
     token: &str,
     clients: usize,
     seconds: u64,
-    work: Arc<dyn Fn(&mut Client, usize) -> bool + Send + Sync>,
+    work: Work,
 ) -> Phase {
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
@@ -133,7 +152,9 @@ fn run_phase(
             std::thread::spawn(move || {
                 let mut latencies = Vec::new();
                 let mut errors = 0;
-                let Ok(mut client) = Client::connect(port, &token) else { return (latencies, 1) };
+                let Ok(mut client) = Client::connect(port, &token) else {
+                    return (latencies, 1);
+                };
                 let mut i = c * 1_000_000;
                 while !stop.load(Ordering::Relaxed) {
                     let t = Instant::now();
@@ -160,7 +181,13 @@ fn run_phase(
     }
     let seconds = started.elapsed().as_secs_f64();
     latencies_us.sort_unstable();
-    Phase { name: name.to_owned(), requests: latencies_us.len(), errors, seconds, latencies_us }
+    Phase {
+        name: name.to_owned(),
+        requests: latencies_us.len(),
+        errors,
+        seconds,
+        latencies_us,
+    }
 }
 
 fn bench_backend(label: &str, database_url: &str, data_dir: &Path, seconds: u64) -> Vec<Phase> {
@@ -200,33 +227,55 @@ fn bench_backend(label: &str, database_url: &str, data_dir: &Path, seconds: u64)
     });
     std::thread::sleep(Duration::from_millis(300));
 
-    let create: Arc<dyn Fn(&mut Client, usize) -> bool + Send + Sync> = Arc::new(|client, i| {
-        matches!(client.call("POST", "/fhir/Patient", Some(&patient_body(i))), Ok((201, _)))
+    let create: Work = Arc::new(|client, i| {
+        matches!(
+            client.call("POST", "/fhir/Patient", Some(&patient_body(i))),
+            Ok((201, _))
+        )
     });
     let mut phases = Vec::new();
     for clients in [1, 8] {
-        phases.push(run_phase(&format!("{label}: create Patient, {clients} client(s)"), port, &token, clients, seconds, create.clone()));
+        phases.push(run_phase(
+            &format!("{label}: create Patient, {clients} client(s)"),
+            port,
+            &token,
+            clients,
+            seconds,
+            create.clone(),
+        ));
     }
     // Ids to read: a fixed set created up front.
     let mut setup = Client::connect(port, &token).expect("connect");
     let mut ids = Vec::new();
     for i in 0..200 {
-        if let Ok((201, body)) = setup.call("POST", "/fhir/Patient", Some(&patient_body(i))) {
-            if let Some(id) = serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v["id"].as_str().map(str::to_owned)) {
-                ids.push(id);
-            }
+        if let Ok((201, body)) = setup.call("POST", "/fhir/Patient", Some(&patient_body(i)))
+            && let Some(id) = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["id"].as_str().map(str::to_owned))
+        {
+            ids.push(id);
         }
     }
     let ids = Arc::new(ids);
-    let read: Arc<dyn Fn(&mut Client, usize) -> bool + Send + Sync> = {
+    let read: Work = {
         let ids = ids.clone();
         Arc::new(move |client, i| {
             let id = &ids[i % ids.len()];
-            matches!(client.call("GET", &format!("/fhir/Patient/{id}"), None), Ok((200, _)))
+            matches!(
+                client.call("GET", &format!("/fhir/Patient/{id}"), None),
+                Ok((200, _))
+            )
         })
     };
     for clients in [1, 8] {
-        phases.push(run_phase(&format!("{label}: read Patient, {clients} client(s)"), port, &token, clients, seconds, read.clone()));
+        phases.push(run_phase(
+            &format!("{label}: read Patient, {clients} client(s)"),
+            port,
+            &token,
+            clients,
+            seconds,
+            read.clone(),
+        ));
     }
     phases.push(bench_import(label, &services, data_dir));
     phases
@@ -241,7 +290,8 @@ fn bench_import(label: &str, services: &carnet::interaction::Services, data_dir:
         let mut entries = Vec::new();
         for p in 0..10 {
             let patient_url = format!("urn:uuid:{}", uuid::Uuid::new_v4());
-            let mut patient: serde_json::Value = serde_json::from_slice(&patient_body(f * 10 + p)).unwrap_or_default();
+            let mut patient: serde_json::Value =
+                serde_json::from_slice(&patient_body(f * 10 + p)).unwrap_or_default();
             patient["identifier"][0]["value"] = json!(format!("import-{f}-{p}"));
             entries.push(json!({"fullUrl": patient_url, "resource": patient, "request": {"method": "POST", "url": "Patient"}}));
             for o in 0..4 {
@@ -255,7 +305,11 @@ fn bench_import(label: &str, services: &carnet::interaction::Services, data_dir:
             }
         }
         let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": entries});
-        std::fs::write(dir.join(format!("bundle-{f:03}.json")), serde_json::to_vec(&bundle).unwrap_or_default()).expect("write bundle");
+        std::fs::write(
+            dir.join(format!("bundle-{f:03}.json")),
+            serde_json::to_vec(&bundle).unwrap_or_default(),
+        )
+        .expect("write bundle");
     }
     let summary = carnet::import::import_paths(services, &[dir], false);
     Phase {
@@ -270,7 +324,11 @@ fn bench_import(label: &str, services: &carnet::interaction::Services, data_dir:
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     format!("{cores} cores, {cpu}")
@@ -290,7 +348,10 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let seconds: u64 = std::env::var("CARNET_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let seconds: u64 = std::env::var("CARNET_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
     let dir = tempfile::tempdir().expect("temporary directory");
     let sqlite_url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let mut phases = bench_backend("SQLite", &sqlite_url, dir.path(), seconds);

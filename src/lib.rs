@@ -39,5 +39,5 @@ pub fn build_app(
                 "there is nothing at this url: the FHIR base is `/fhir`",
             ))
         }))
-        .wrap_fn(|request, service| rest::routes::with_request_id(request, service))
+        .wrap_fn(rest::routes::with_request_id)
 }

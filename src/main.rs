@@ -11,7 +11,11 @@ use carnet::config::Config;
 use carnet::server;
 
 #[derive(Parser)]
-#[command(name = "carnet", version, about = "A FHIR R4 server for shared medical records")]
+#[command(
+    name = "carnet",
+    version,
+    about = "A FHIR R4 server for shared medical records"
+)]
 struct Cli {
     #[command(flatten)]
     common: Common,
@@ -25,7 +29,12 @@ struct Common {
     #[arg(long, env = "CARNET_DATABASE_URL", global = true)]
     database_url: Option<String>,
     /// Data directory: SQLite file (by default) and the token signing key.
-    #[arg(long, env = "CARNET_DATA_DIR", global = true, default_value = "carnet-data")]
+    #[arg(
+        long,
+        env = "CARNET_DATA_DIR",
+        global = true,
+        default_value = "carnet-data"
+    )]
     data_dir: PathBuf,
     /// Issuer (`iss`) of the tokens Carnet mints and trusts.
     #[arg(long, env = "CARNET_ISSUER", global = true, default_value = carnet::config::DEFAULT_ISSUER)]
@@ -85,9 +94,9 @@ struct TokenArgs {
 
 fn config(common: Common) -> Config {
     let mut config = Config::with_defaults();
-    config.database_url = common.database_url.unwrap_or_else(|| {
-        format!("sqlite://{}", common.data_dir.join("carnet.db").display())
-    });
+    config.database_url = common
+        .database_url
+        .unwrap_or_else(|| format!("sqlite://{}", common.data_dir.join("carnet.db").display()));
     config.data_dir = common.data_dir;
     config.issuer = common.issuer;
     config
@@ -98,13 +107,19 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut config = config(cli.common);
     let outcome = match cli.command {
-        Command::Serve { listen, base_url, workers } => {
+        Command::Serve {
+            listen,
+            base_url,
+            workers,
+        } => {
             config.listen = listen;
             config.base_url = base_url;
             if let Some(workers) = workers {
                 config.workers = workers.max(1);
             }
-            actix_web::rt::System::new().block_on(server::serve(config)).map_err(|e| e.to_string())
+            actix_web::rt::System::new()
+                .block_on(server::serve(config))
+                .map_err(|e| e.to_string())
         }
         Command::Migrate => server::open_store(&config)
             .map(|_| println!("database is up to date"))
@@ -123,8 +138,9 @@ fn main() -> ExitCode {
 
 fn token(config: &Config, args: TokenArgs) -> Result<(), String> {
     let subject = match (&args.sub, &args.system) {
-        (Some(reference), _) => Subject::from_reference(reference)
-            .ok_or_else(|| format!("`{reference}` is not Patient/ID, Practitioner/ID or RelatedPerson/ID"))?,
+        (Some(reference), _) => Subject::from_reference(reference).ok_or_else(|| {
+            format!("`{reference}` is not Patient/ID, Practitioner/ID or RelatedPerson/ID")
+        })?,
         (None, Some(name)) => Subject::System(name.clone()),
         (None, None) => return Err("give --sub or --system".to_owned()),
     };
@@ -151,6 +167,9 @@ fn import(config: &Config, paths: &[PathBuf]) -> Result<(), String> {
     if summary.failed_files.is_empty() {
         Ok(())
     } else {
-        Err(format!("{} file(s) could not be imported", summary.failed_files.len()))
+        Err(format!(
+            "{} file(s) could not be imported",
+            summary.failed_files.len()
+        ))
     }
 }

@@ -97,7 +97,10 @@ mod tests {
     #[test]
     fn instants_have_milliseconds_and_utc() {
         assert_eq!(format_instant(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(format_instant(1_796_232_600_123), "2026-12-02T17:30:00.123Z");
+        assert_eq!(
+            format_instant(1_796_232_600_123),
+            "2026-12-02T17:30:00.123Z"
+        );
         assert_eq!(format_http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
         assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:01 GMT"), Some(1000));
     }
@@ -105,8 +108,14 @@ mod tests {
     #[test]
     fn ranges_follow_precision() {
         assert_eq!(parse_range("1970"), Some((0, 365 * 86_400_000 - 1)));
-        assert_eq!(parse_range("1970-02"), Some((31 * 86_400_000, 59 * 86_400_000 - 1)));
-        assert_eq!(parse_range("1970-01-02"), Some((86_400_000, 2 * 86_400_000 - 1)));
+        assert_eq!(
+            parse_range("1970-02"),
+            Some((31 * 86_400_000, 59 * 86_400_000 - 1))
+        );
+        assert_eq!(
+            parse_range("1970-01-02"),
+            Some((86_400_000, 2 * 86_400_000 - 1))
+        );
         assert_eq!(parse_range("1970-01-01T00:00:01Z"), Some((1000, 1999)));
         assert_eq!(parse_range("1970-01-01T00:00:01.5Z"), Some((1500, 1599)));
         assert_eq!(parse_range("1970-01-01T01:00:00+01:00"), Some((0, 999)));

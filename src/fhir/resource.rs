@@ -8,13 +8,21 @@ use serde_json::{Map, Value};
 
 /// Sets `id`, `meta.versionId` and `meta.lastUpdated`, placing `resourceType`, `id` and
 /// `meta` first and leaving the order of every other element as received.
-pub fn set_server_fields(resource: &mut Map<String, Value>, id: &str, version: i64, last_updated: &str) {
+pub fn set_server_fields(
+    resource: &mut Map<String, Value>,
+    id: &str,
+    version: i64,
+    last_updated: &str,
+) {
     let mut meta = match resource.shift_remove("meta") {
         Some(Value::Object(meta)) => meta,
         _ => Map::new(),
     };
     meta.insert("versionId".to_owned(), Value::String(version.to_string()));
-    meta.insert("lastUpdated".to_owned(), Value::String(last_updated.to_owned()));
+    meta.insert(
+        "lastUpdated".to_owned(),
+        Value::String(last_updated.to_owned()),
+    );
     let mut ordered_meta = Map::with_capacity(meta.len());
     for key in ["versionId", "lastUpdated"] {
         if let Some(v) = meta.shift_remove(key) {
@@ -49,7 +57,10 @@ pub fn id_of(resource: &Value) -> Option<&str> {
 pub fn identifiers(resource: &Value) -> Vec<(String, String)> {
     let one = |identifier: &Value| -> Option<(String, String)> {
         let value = identifier.get("value")?.as_str()?;
-        let system = identifier.get("system").and_then(Value::as_str).unwrap_or("");
+        let system = identifier
+            .get("system")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         Some((system.to_owned(), value.to_owned()))
     };
     match resource.get("identifier") {
@@ -118,7 +129,9 @@ mod tests {
     fn server_fields_go_first_and_keep_the_rest_in_order() {
         let mut value = json!({"resourceType": "Patient", "gender": "female", "id": "old",
             "meta": {"tag": [{"code": "x"}], "versionId": "9"}, "active": true});
-        let Value::Object(map) = &mut value else { unreachable!() };
+        let Value::Object(map) = &mut value else {
+            unreachable!()
+        };
         set_server_fields(map, "p1", 2, "2026-01-01T00:00:00.000Z");
         assert_eq!(
             serde_json::to_string(&value).unwrap_or_default(),
@@ -128,15 +141,23 @@ mod tests {
 
     #[test]
     fn decimals_keep_their_digits() {
-        let value: Value = serde_json::from_str(r#"{"v": 1.50, "w": 0.000100, "x": 1e3}"#).unwrap_or_default();
+        let value: Value =
+            serde_json::from_str(r#"{"v": 1.50, "w": 0.000100, "x": 1e3}"#).unwrap_or_default();
         // Digits and precision are kept; only an exponent's sign is spelled out.
-        assert_eq!(serde_json::to_string(&value).unwrap_or_default(), r#"{"v":1.50,"w":0.000100,"x":1e+3}"#);
+        assert_eq!(
+            serde_json::to_string(&value).unwrap_or_default(),
+            r#"{"v":1.50,"w":0.000100,"x":1e+3}"#
+        );
     }
 
     #[test]
     fn identifiers_are_read_from_lists_and_single_values() {
-        let list = json!({"identifier": [{"system": "s", "value": "1"}, {"value": "2"}, {"system": "s"}]});
-        assert_eq!(identifiers(&list), vec![("s".into(), "1".into()), ("".into(), "2".into())]);
+        let list =
+            json!({"identifier": [{"system": "s", "value": "1"}, {"value": "2"}, {"system": "s"}]});
+        assert_eq!(
+            identifiers(&list),
+            vec![("s".into(), "1".into()), ("".into(), "2".into())]
+        );
         let single = json!({"identifier": {"system": "s", "value": "3"}});
         assert_eq!(identifiers(&single), vec![("s".into(), "3".into())]);
     }
@@ -149,6 +170,9 @@ mod tests {
         assert_eq!(rewrite_references(&mut value, &map), 2);
         assert_eq!(value["subject"]["reference"], "Patient/a");
         assert_eq!(value["other"], "urn:uuid:2");
-        assert_eq!(value["text"]["div"], "<div><a href=\"Patient/a\">p</a></div>");
+        assert_eq!(
+            value["text"]["div"],
+            "<div><a href=\"Patient/a\">p</a></div>"
+        );
     }
 }

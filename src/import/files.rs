@@ -15,7 +15,10 @@ pub enum FileError {
     #[error("not valid JSON: {0}")]
     Json(serde_json::Error),
     #[error("line {line}: not valid JSON: {error}")]
-    NdjsonLine { line: usize, error: serde_json::Error },
+    NdjsonLine {
+        line: usize,
+        error: serde_json::Error,
+    },
     #[error("{0}")]
     Shape(String),
 }
@@ -46,13 +49,19 @@ fn walk(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<(PathBuf, FileEr
     } else if !path.exists() {
         errors.push((
             path.to_owned(),
-            FileError::Io(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder")),
+            FileError::Io(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such file or folder",
+            )),
         ));
     }
 }
 
 fn is_fhir_file(path: &Path) -> bool {
-    matches!(path.extension().and_then(|e| e.to_str()), Some("json" | "ndjson"))
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("json" | "ndjson")
+    )
 }
 
 /// The bundle to process for `path`.
@@ -64,8 +73,10 @@ pub fn bundle_of_file(path: &Path) -> Result<Value, FileError> {
             if line.trim().is_empty() {
                 continue;
             }
-            let resource = serde_json::from_str(line)
-                .map_err(|error| FileError::NdjsonLine { line: index + 1, error })?;
+            let resource = serde_json::from_str(line).map_err(|error| FileError::NdjsonLine {
+                line: index + 1,
+                error,
+            })?;
             resources.push(resource);
         }
         return Ok(transaction_of(resources));
@@ -78,14 +89,23 @@ pub fn bundle_of_file(path: &Path) -> Result<Value, FileError> {
                 let resources = value
                     .get("entry")
                     .and_then(Value::as_array)
-                    .map(|entries| entries.iter().filter_map(|e| e.get("resource").cloned()).collect())
+                    .map(|entries| {
+                        entries
+                            .iter()
+                            .filter_map(|e| e.get("resource").cloned())
+                            .collect()
+                    })
                     .unwrap_or_default();
                 Ok(transaction_of(resources))
             }
-            Some(other) => Err(FileError::Shape(format!("unsupported Bundle type `{other}`"))),
+            Some(other) => Err(FileError::Shape(format!(
+                "unsupported Bundle type `{other}`"
+            ))),
         },
         Some(_) => Ok(transaction_of(vec![value])),
-        None => Err(FileError::Shape("no `resourceType`: not a FHIR resource".to_owned())),
+        None => Err(FileError::Shape(
+            "no `resourceType`: not a FHIR resource".to_owned(),
+        )),
     }
 }
 
@@ -94,7 +114,11 @@ fn transaction_of(resources: Vec<Value>) -> Value {
     let entries: Vec<Value> = resources
         .into_iter()
         .map(|resource| {
-            let resource_type = resource.get("resourceType").and_then(Value::as_str).unwrap_or("").to_owned();
+            let resource_type = resource
+                .get("resourceType")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
             let request = match resource.get("id").and_then(Value::as_str) {
                 Some(id) => json!({"method": "PUT", "url": format!("{resource_type}/{id}")}),
                 None => json!({"method": "POST", "url": resource_type}),

@@ -29,7 +29,11 @@ pub struct ImportSummary {
 
 impl fmt::Display for ImportSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rate = if self.seconds > 0.0 { self.resources_written as f64 / self.seconds } else { 0.0 };
+        let rate = if self.seconds > 0.0 {
+            self.resources_written as f64 / self.seconds
+        } else {
+            0.0
+        };
         writeln!(
             f,
             "imported {} file(s), {} resource(s) in {:.1} s ({:.0} resources/s); {} file(s) skipped, {} batch entr(ies) failed",
@@ -66,11 +70,20 @@ pub fn import_paths(services: &Services, paths: &[PathBuf], show_progress: bool)
     let started = Instant::now();
     let (files, unreadable) = collect_files(paths);
     let mut summary = ImportSummary {
-        failed_files: unreadable.into_iter().map(|(p, e)| (p, e.to_string())).collect(),
+        failed_files: unreadable
+            .into_iter()
+            .map(|(p, e)| (p, e.to_string()))
+            .collect(),
         ..ImportSummary::default()
     };
-    let progress = if show_progress { ProgressBar::new(files.len() as u64) } else { ProgressBar::hidden() };
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed_precise} {msg}") {
+    let progress = if show_progress {
+        ProgressBar::new(files.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed_precise} {msg}")
+    {
         progress.set_style(style);
     }
     for path in &files {

@@ -56,7 +56,9 @@ pub fn process_bundle(
     bundle: Value,
 ) -> Result<BundleOutcome, InteractionError> {
     if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
-        return Err(InteractionError::invalid("the body of `POST [base]` must be a Bundle"));
+        return Err(InteractionError::invalid(
+            "the body of `POST [base]` must be a Bundle",
+        ));
     }
     let kind = match bundle.get("type").and_then(Value::as_str) {
         Some("transaction") => BundleKind::Transaction,
@@ -98,7 +100,9 @@ fn run_batch_entry(services: &Services, context: &RequestContext, entry: Entry) 
     let url = &entry.url;
     let outcome = match (entry.method, &url.id, &url.query) {
         (EntryMethod::Get | EntryMethod::Head, Some(id), None) => match &url.version {
-            Some(v) => vread::vread(services, context, &url.type_name, id, v).map(EntryResult::Read),
+            Some(v) => {
+                vread::vread(services, context, &url.type_name, id, v).map(EntryResult::Read)
+            }
             None => read::read(services, context, &url.type_name, id).map(EntryResult::Read),
         },
         (EntryMethod::Post, None, None) => super::create::create(
@@ -127,17 +131,34 @@ fn run_batch_entry(services: &Services, context: &RequestContext, entry: Entry) 
             entry.if_match,
         )
         .map(updated),
-        (EntryMethod::Patch, id, query) => patch_document(&entry).and_then(|document| match (id, query) {
-            (Some(id), None) => patch::patch(services, context, &url.type_name, id, document, entry.if_match),
-            (None, Some(q)) => patch::patch_conditional(services, context, &url.type_name, q, document, entry.if_match),
-            _ => Err(unsupported_entry(&entry)),
-        })
-        .map(EntryResult::Updated),
+        (EntryMethod::Patch, id, query) => patch_document(&entry)
+            .and_then(|document| match (id, query) {
+                (Some(id), None) => patch::patch(
+                    services,
+                    context,
+                    &url.type_name,
+                    id,
+                    document,
+                    entry.if_match,
+                ),
+                (None, Some(q)) => patch::patch_conditional(
+                    services,
+                    context,
+                    &url.type_name,
+                    q,
+                    document,
+                    entry.if_match,
+                ),
+                _ => Err(unsupported_entry(&entry)),
+            })
+            .map(EntryResult::Updated),
         (EntryMethod::Delete, Some(id), None) => {
-            delete::delete(services, context, &url.type_name, id, entry.if_match).map(|_| EntryResult::Deleted)
+            delete::delete(services, context, &url.type_name, id, entry.if_match)
+                .map(|_| EntryResult::Deleted)
         }
         (EntryMethod::Delete, None, Some(query)) => {
-            delete::delete_conditional(services, context, &url.type_name, query).map(|_| EntryResult::Deleted)
+            delete::delete_conditional(services, context, &url.type_name, query)
+                .map(|_| EntryResult::Deleted)
         }
         _ => Err(unsupported_entry(&entry)),
     };
@@ -198,12 +219,16 @@ fn run_transaction(
         let mut results: Vec<Option<EntryResult>> = (0..planned.len()).map(|_| None).collect();
         for i in order {
             let item = &mut planned[i];
-            let result = run_planned(conn, services, context, item).map_err(|e| in_entry(e, item.entry.index))?;
+            let result = run_planned(conn, services, context, item)
+                .map_err(|e| in_entry(e, item.entry.index))?;
             results[i] = Some(result);
         }
         Ok::<_, InteractionError>(results)
     })?;
-    Ok(results.into_iter().map(|r| r.unwrap_or(EntryResult::Deleted)).collect())
+    Ok(results
+        .into_iter()
+        .map(|r| r.unwrap_or(EntryResult::Deleted))
+        .collect())
 }
 
 /// Validates every entry up front (outside the database lock) and assigns new ids.
@@ -212,7 +237,8 @@ fn plan(services: &Services, entries: Vec<Entry>) -> Result<Vec<Planned>, Intera
     let mut planned = Vec::with_capacity(entries.len());
     for mut entry in entries {
         let index = entry.index;
-        let res_type = target::resource_type(services, &entry.url.type_name).map_err(|e| in_entry(e, index))?;
+        let res_type = target::resource_type(services, &entry.url.type_name)
+            .map_err(|e| in_entry(e, index))?;
         let mut content = None;
         let mut patch = None;
         match entry.method {
@@ -232,7 +258,13 @@ fn plan(services: &Services, entries: Vec<Entry>) -> Result<Vec<Planned>, Intera
             _ => {}
         }
         let new_id = (entry.method == EntryMethod::Post).then(ResourceId::generate);
-        planned.push(Planned { entry, res_type, content, patch, new_id });
+        planned.push(Planned {
+            entry,
+            res_type,
+            content,
+            patch,
+            new_id,
+        });
     }
     if !issues.is_empty() {
         return Err(InteractionError::Invalid(issues));
@@ -244,14 +276,17 @@ fn plan(services: &Services, entries: Vec<Entry>) -> Result<Vec<Planned>, Intera
 fn check_distinct_targets(planned: &[Planned]) -> Result<(), InteractionError> {
     let mut seen = HashSet::new();
     for item in planned {
-        let writes = matches!(item.entry.method, EntryMethod::Put | EntryMethod::Patch | EntryMethod::Delete);
-        if let (true, Some(id)) = (writes, &item.entry.url.id) {
-            if !seen.insert((item.res_type.clone(), id.clone())) {
-                return Err(InteractionError::invalid(format!(
-                    "entry {} acts on `{}/{id}`, which another entry of the transaction also changes",
-                    item.entry.index, item.res_type
-                )));
-            }
+        let writes = matches!(
+            item.entry.method,
+            EntryMethod::Put | EntryMethod::Patch | EntryMethod::Delete
+        );
+        if let (true, Some(id)) = (writes, &item.entry.url.id)
+            && !seen.insert((item.res_type.clone(), id.clone()))
+        {
+            return Err(InteractionError::invalid(format!(
+                "entry {} acts on `{}/{id}`, which another entry of the transaction also changes",
+                item.entry.index, item.res_type
+            )));
         }
     }
     Ok(())
@@ -266,7 +301,9 @@ fn resolve_references(
 ) -> Result<(), InteractionError> {
     let mut replacements: HashMap<String, String> = HashMap::new();
     for item in planned.iter_mut() {
-        let Some(full_url) = item.entry.full_url.clone() else { continue };
+        let Some(full_url) = item.entry.full_url.clone() else {
+            continue;
+        };
         let reference = match (item.entry.method, &item.new_id, &item.entry.url.id) {
             (EntryMethod::Post, Some(new_id), _) => match &item.entry.if_none_exist {
                 Some(criteria) => match matching_ids(conn, &item.res_type, criteria)?.as_slice() {
@@ -290,13 +327,18 @@ fn resolve_references(
         replacements.insert(full_url, reference);
     }
     for item in planned.iter_mut() {
-        let Some(content) = item.content.as_mut() else { continue };
+        let Some(content) = item.content.as_mut() else {
+            continue;
+        };
         let mut value = Value::Object(std::mem::take(content));
         let mut conditional = HashMap::new();
         collect_conditional_references(&value, &mut conditional);
         for (reference, resolved) in conditional.iter_mut() {
-            let Some((type_name, query)) = conditional_reference(reference) else { continue };
-            let res_type = target::resource_type(services, type_name).map_err(|e| in_entry(e, item.entry.index))?;
+            let Some((type_name, query)) = conditional_reference(reference) else {
+                continue;
+            };
+            let res_type = target::resource_type(services, type_name)
+                .map_err(|e| in_entry(e, item.entry.index))?;
             *resolved = match matching_ids(conn, &res_type, query)?.as_slice() {
                 [one] => format!("{type_name}/{one}"),
                 found => {
@@ -331,7 +373,9 @@ fn collect_conditional_references(value: &Value, found: &mut HashMap<String, Str
                 }
             }
         }
-        Value::Array(items) => items.iter().for_each(|i| collect_conditional_references(i, found)),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|i| collect_conditional_references(i, found)),
         _ => {}
     }
 }
@@ -348,7 +392,15 @@ fn run_planned(
         (EntryMethod::Post, None, None) => {
             let content = item.content.take().unwrap_or_default();
             let new_id = item.new_id.clone().unwrap_or_else(ResourceId::generate);
-            create_in(conn, context, &res_type, content, item.entry.if_none_exist.as_deref(), new_id).map(created)
+            create_in(
+                conn,
+                context,
+                &res_type,
+                content,
+                item.entry.if_none_exist.as_deref(),
+                new_id,
+            )
+            .map(created)
         }
         (EntryMethod::Put, Some(id), None) => {
             let id = target::resource_id(id)?;
@@ -373,12 +425,19 @@ fn run_planned(
             update_in(conn, context, &res_type, &id, content, item.entry.if_match).map(updated)
         }
         (EntryMethod::Patch, _, _) => {
-            let operations = item.patch.take().unwrap_or_else(|| json_patch::Patch(Vec::new()));
+            let operations = item
+                .patch
+                .take()
+                .unwrap_or_else(|| json_patch::Patch(Vec::new()));
             let id = match (&url.id, &url.query) {
                 (Some(id), None) => target::resource_id(id)?,
                 (None, Some(query)) => match matching_ids(conn, &res_type, query)?.as_slice() {
                     [one] => target::resource_id(one)?,
-                    [] => return Err(InteractionError::NotFound(format!("no `{res_type}` matches `{query}`"))),
+                    [] => {
+                        return Err(InteractionError::NotFound(format!(
+                            "no `{res_type}` matches `{query}`"
+                        )));
+                    }
                     _ => {
                         return Err(InteractionError::PreconditionFailed(format!(
                             "the criteria `{query}` match more than one `{res_type}`"
@@ -387,19 +446,32 @@ fn run_planned(
                 },
                 _ => return Err(unsupported_entry(&item.entry)),
             };
-            patch_in(conn, services, context, &res_type, &id, &operations, item.entry.if_match).map(EntryResult::Updated)
+            patch_in(
+                conn,
+                services,
+                context,
+                &res_type,
+                &id,
+                &operations,
+                item.entry.if_match,
+            )
+            .map(EntryResult::Updated)
         }
         (EntryMethod::Delete, Some(id), None) => {
             let id = target::resource_id(id)?;
-            delete_in(conn, context, &res_type, &id, item.entry.if_match).map(|_| EntryResult::Deleted)
+            delete_in(conn, context, &res_type, &id, item.entry.if_match)
+                .map(|_| EntryResult::Deleted)
         }
-        (EntryMethod::Delete, None, Some(query)) => match matching_ids(conn, &res_type, query)?.as_slice() {
-            [] => Ok(EntryResult::Deleted),
-            [one] => delete_in(conn, context, &res_type, &target::resource_id(one)?, None).map(|_| EntryResult::Deleted),
-            _ => Err(InteractionError::PreconditionFailed(format!(
-                "the criteria `{query}` match more than one `{res_type}`"
-            ))),
-        },
+        (EntryMethod::Delete, None, Some(query)) => {
+            match matching_ids(conn, &res_type, query)?.as_slice() {
+                [] => Ok(EntryResult::Deleted),
+                [one] => delete_in(conn, context, &res_type, &target::resource_id(one)?, None)
+                    .map(|_| EntryResult::Deleted),
+                _ => Err(InteractionError::PreconditionFailed(format!(
+                    "the criteria `{query}` match more than one `{res_type}`"
+                ))),
+            }
+        }
         (EntryMethod::Get | EntryMethod::Head, Some(id), None) => {
             read_in(conn, &res_type, id, url.version.as_deref()).map(EntryResult::Read)
         }

@@ -76,26 +76,46 @@ pub fn parse_entry(index: usize, entry: &Value) -> Result<Entry, InteractionErro
         .ok_or_else(|| invalid("request", format!("entry {index} has no `request`")))?;
     let method_text = request.get("method").and_then(Value::as_str).unwrap_or("");
     let method = EntryMethod::parse(method_text).ok_or_else(|| {
-        invalid("request.method", format!("entry {index} has an unknown method `{method_text}`"))
+        invalid(
+            "request.method",
+            format!("entry {index} has an unknown method `{method_text}`"),
+        )
     })?;
     let url_text = request.get("url").and_then(Value::as_str).unwrap_or("");
-    let url = parse_entry_url(url_text)
-        .ok_or_else(|| invalid("request.url", format!("entry {index} has an invalid url `{url_text}`")))?;
+    let url = parse_entry_url(url_text).ok_or_else(|| {
+        invalid(
+            "request.url",
+            format!("entry {index} has an invalid url `{url_text}`"),
+        )
+    })?;
     let if_match = match request.get("ifMatch").and_then(Value::as_str) {
         None => None,
         Some(text) => Some(parse_etag(text).ok_or_else(|| {
-            invalid("request.ifMatch", format!("entry {index} has an invalid ifMatch `{text}`"))
+            invalid(
+                "request.ifMatch",
+                format!("entry {index} has an invalid ifMatch `{text}`"),
+            )
         })?),
     };
     let resource = entry.get("resource").cloned();
-    if matches!(method, EntryMethod::Post | EntryMethod::Put | EntryMethod::Patch) && resource.is_none() {
-        return Err(invalid("resource", format!("entry {index} ({method_text}) has no resource")));
+    if matches!(
+        method,
+        EntryMethod::Post | EntryMethod::Put | EntryMethod::Patch
+    ) && resource.is_none()
+    {
+        return Err(invalid(
+            "resource",
+            format!("entry {index} ({method_text}) has no resource"),
+        ));
     }
     Ok(Entry {
         index,
         method,
         url,
-        full_url: entry.get("fullUrl").and_then(Value::as_str).map(str::to_owned),
+        full_url: entry
+            .get("fullUrl")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         resource,
         if_match,
         if_none_exist: request
@@ -109,7 +129,10 @@ pub fn parse_entry(index: usize, entry: &Value) -> Result<Entry, InteractionErro
 pub fn parse_etag(text: &str) -> Option<i64> {
     let text = text.trim();
     let text = text.strip_prefix("W/").unwrap_or(text);
-    let text = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
+    let text = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
     text.parse::<i64>().ok().filter(|v| *v >= 1)
 }
 
@@ -132,7 +155,11 @@ pub fn parse_entry_url(text: &str) -> Option<EntryUrl> {
         [t, id, "_history", v] => (*t, Some(*id), Some(*v)),
         _ => return None,
     };
-    if !type_name.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
+    if !type_name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase())
+    {
         return None;
     }
     Some(EntryUrl {
@@ -146,10 +173,15 @@ pub fn parse_entry_url(text: &str) -> Option<EntryUrl> {
 /// The JSON Patch document of a PATCH entry: a Binary holding `application/json-patch+json`.
 pub fn patch_document(entry: &Entry) -> Result<Value, InteractionError> {
     let invalid = |message: &str| {
-        InteractionError::Invalid(vec![OutcomeIssue::error("invalid", message)
-            .at(format!("Bundle.entry[{}].resource", entry.index))])
+        InteractionError::Invalid(vec![
+            OutcomeIssue::error("invalid", message)
+                .at(format!("Bundle.entry[{}].resource", entry.index)),
+        ])
     };
-    let resource = entry.resource.as_ref().ok_or_else(|| invalid("a PATCH entry needs a resource"))?;
+    let resource = entry
+        .resource
+        .as_ref()
+        .ok_or_else(|| invalid("a PATCH entry needs a resource"))?;
     let is_json_patch = resource.get("resourceType").and_then(Value::as_str) == Some("Binary")
         && resource
             .get("contentType")
@@ -164,7 +196,8 @@ pub fn patch_document(entry: &Entry) -> Result<Value, InteractionError> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data)
         .map_err(|_| invalid("the Binary data of a PATCH entry is not valid base64"))?;
-    serde_json::from_slice(&bytes).map_err(|_| invalid("the Binary data of a PATCH entry is not JSON"))
+    serde_json::from_slice(&bytes)
+        .map_err(|_| invalid("the Binary data of a PATCH entry is not JSON"))
 }
 
 /// True when a reference names a resource by search criteria (`Patient?identifier=…`).
@@ -180,9 +213,15 @@ mod tests {
     #[test]
     fn entry_urls() {
         let url = parse_entry_url("Patient/1/_history/2").unwrap();
-        assert_eq!((url.id.as_deref(), url.version.as_deref()), (Some("1"), Some("2")));
+        assert_eq!(
+            (url.id.as_deref(), url.version.as_deref()),
+            (Some("1"), Some("2"))
+        );
         let url = parse_entry_url("http://x/fhir/Patient?identifier=a|b").unwrap();
-        assert_eq!((url.type_name.as_str(), url.query.as_deref()), ("Patient", Some("identifier=a|b")));
+        assert_eq!(
+            (url.type_name.as_str(), url.query.as_deref()),
+            ("Patient", Some("identifier=a|b"))
+        );
         assert!(parse_entry_url("").is_none());
         assert!(parse_entry_url("patient/1").is_none());
         assert!(parse_entry_url("Patient/1/2").is_none());
@@ -199,7 +238,10 @@ mod tests {
 
     #[test]
     fn conditional_references() {
-        assert_eq!(conditional_reference("Patient?identifier=a|b"), Some(("Patient", "identifier=a|b")));
+        assert_eq!(
+            conditional_reference("Patient?identifier=a|b"),
+            Some(("Patient", "identifier=a|b"))
+        );
         assert_eq!(conditional_reference("Patient/1"), None);
     }
 }

@@ -43,10 +43,10 @@ fn ids_for(
     match criterion {
         Criterion::Id(alternatives) => {
             for id in alternatives {
-                if let Some(row) = versions::current(conn, res_type.as_str(), id)? {
-                    if !row.is_deleted {
-                        ids.insert(row.res_id);
-                    }
+                if let Some(row) = versions::current(conn, res_type.as_str(), id)?
+                    && !row.is_deleted
+                {
+                    ids.insert(row.res_id);
                 }
             }
         }

@@ -40,7 +40,14 @@ pub fn create(
     let res_type = target::resource_type(services, type_name)?;
     let content = check_incoming(services, body, &res_type)?;
     services.store.write(|conn| {
-        create_in(conn, context, &res_type, content, if_none_exist, ResourceId::generate())
+        create_in(
+            conn,
+            context,
+            &res_type,
+            content,
+            if_none_exist,
+            ResourceId::generate(),
+        )
     })
 }
 

@@ -43,7 +43,9 @@ pub fn delete_conditional(
     services.store.write(|conn| {
         let matches = matching_ids(conn, &res_type, criteria)?;
         match matches.as_slice() {
-            [] => Ok(DeleteOutcome { deleted_version: None }),
+            [] => Ok(DeleteOutcome {
+                deleted_version: None,
+            }),
             [one] => delete_in(conn, context, &res_type, &target::resource_id(one)?, None),
             _ => Err(InteractionError::PreconditionFailed(format!(
                 "the criteria `{criteria}` match more than one `{res_type}`"
@@ -66,6 +68,8 @@ pub(crate) fn delete_in(
         Some(row) if !row.is_deleted => Ok(DeleteOutcome {
             deleted_version: Some(save_deletion(conn, context, &row)?),
         }),
-        _ => Ok(DeleteOutcome { deleted_version: None }),
+        _ => Ok(DeleteOutcome {
+            deleted_version: None,
+        }),
     }
 }

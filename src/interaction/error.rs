@@ -15,7 +15,11 @@ pub enum InteractionError {
     NotFound(String),
     /// The resource was deleted; `version` is the deletion's version.
     #[error("resource `{reference}` was deleted")]
-    Gone { reference: String, version: i64, last_updated: i64 },
+    Gone {
+        reference: String,
+        version: i64,
+        last_updated: i64,
+    },
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -50,7 +54,9 @@ impl InteractionError {
             InteractionError::Storage(StorageError::Busy) => {
                 vec![OutcomeIssue::error("transient", self.to_string())]
             }
-            InteractionError::Storage(_) => vec![OutcomeIssue::error("exception", "internal error")],
+            InteractionError::Storage(_) => {
+                vec![OutcomeIssue::error("exception", "internal error")]
+            }
         }
     }
 }

@@ -56,7 +56,11 @@ pub fn history(
                     .min(services.limits.max_page_size)
             }
             PAGE_PARAMETER => {
-                cursor = Some(value.parse::<i64>().map_err(|_| bad_parameter(name, value))?)
+                cursor = Some(
+                    value
+                        .parse::<i64>()
+                        .map_err(|_| bad_parameter(name, value))?,
+                )
             }
             _ => {}
         }
@@ -68,16 +72,21 @@ pub fn history(
     };
     let filter = HistoryFilter { scope, since, at };
     services.store.read(|conn| {
-        if let (Some(t), Some(i)) = (&res_type, &id) {
-            if versions::current(conn, t.as_str(), i.as_str())?.is_none() {
-                return Err(InteractionError::NotFound(format!(
-                    "resource `{t}/{i}` is not known"
-                )));
-            }
+        if let (Some(t), Some(i)) = (&res_type, &id)
+            && versions::current(conn, t.as_str(), i.as_str())?.is_none()
+        {
+            return Err(InteractionError::NotFound(format!(
+                "resource `{t}/{i}` is not known"
+            )));
         }
         let total = history::count(conn, &filter)?;
         if count == 0 {
-            return Ok(HistoryPage { entries: Vec::new(), total, next_cursor: None, count });
+            return Ok(HistoryPage {
+                entries: Vec::new(),
+                total,
+                next_cursor: None,
+                count,
+            });
         }
         let mut entries = history::page(conn, &filter, cursor, count as i64 + 1)?;
         let next_cursor = if entries.len() > count {
@@ -86,7 +95,12 @@ pub fn history(
         } else {
             None
         };
-        Ok(HistoryPage { entries, total, next_cursor, count })
+        Ok(HistoryPage {
+            entries,
+            total,
+            next_cursor,
+            count,
+        })
     })
 }
 

@@ -26,9 +26,17 @@ pub fn patch(
     let res_type = target::resource_type(services, type_name)?;
     let id = target::resource_id(id)?;
     let operations = parse_patch(patch_document)?;
-    services
-        .store
-        .write(|conn| patch_in(conn, services, context, &res_type, &id, &operations, if_match))
+    services.store.write(|conn| {
+        patch_in(
+            conn,
+            services,
+            context,
+            &res_type,
+            &id,
+            &operations,
+            if_match,
+        )
+    })
 }
 
 pub fn patch_conditional(
@@ -49,7 +57,15 @@ pub fn patch_conditional(
             ))),
             [one] => {
                 let id = target::resource_id(one)?;
-                patch_in(conn, services, context, &res_type, &id, &operations, if_match)
+                patch_in(
+                    conn,
+                    services,
+                    context,
+                    &res_type,
+                    &id,
+                    &operations,
+                    if_match,
+                )
             }
             _ => Err(InteractionError::PreconditionFailed(format!(
                 "the criteria `{criteria}` match more than one `{res_type}`"

@@ -22,7 +22,6 @@ pub fn resource_id(text: &str) -> Result<ResourceId, InteractionError> {
 }
 
 pub fn version_id(text: &str) -> Result<VersionId, InteractionError> {
-    VersionId::parse(text).ok_or_else(|| {
-        InteractionError::invalid(format!("`{text}` is not a valid version id"))
-    })
+    VersionId::parse(text)
+        .ok_or_else(|| InteractionError::invalid(format!("`{text}` is not a valid version id")))
 }

@@ -24,7 +24,9 @@ pub fn validate(
 /// The resource of a `Parameters` body (`parameter[name=resource].resource`), unless the
 /// resource validated is itself a Parameters.
 fn unwrap_parameters(body: Value, type_name: &str) -> Value {
-    if type_name == "Parameters" || body.get("resourceType").and_then(Value::as_str) != Some("Parameters") {
+    if type_name == "Parameters"
+        || body.get("resourceType").and_then(Value::as_str) != Some("Parameters")
+    {
         return body;
     }
     body.get("parameter")

@@ -12,9 +12,9 @@ use crate::fhir::instant::format_instant;
 use crate::fhir::outcome::{OutcomeIssue, Severity};
 use crate::fhir::resource::{identifiers, set_server_fields};
 use crate::fhir::validate::validate_resource;
+use crate::storage::Conn;
 use crate::storage::tokens::{self, TokenValue};
 use crate::storage::versions::{self, CurrentRow, NewVersion, WriteMethod};
-use crate::storage::Conn;
 
 /// Validates `body` as a resource of `expected` type; returns its JSON object.
 pub fn check_incoming(
@@ -26,7 +26,10 @@ pub fn check_incoming(
     if !issues.is_empty() {
         return Err(InteractionError::Invalid(issues));
     }
-    let found = body.get("resourceType").and_then(Value::as_str).unwrap_or("");
+    let found = body
+        .get("resourceType")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if found != expected.as_str() {
         return Err(InteractionError::Invalid(vec![
             OutcomeIssue::error(
@@ -69,11 +72,14 @@ pub fn save(
     method: WriteMethod,
 ) -> Result<StoredResource, InteractionError> {
     let version_id = previous.map_or(1, |p| p.version_id + 1);
-    let last_updated = previous.map_or(context.now_millis, |p| p.last_updated.max(context.now_millis));
+    let last_updated = previous.map_or(context.now_millis, |p| {
+        p.last_updated.max(context.now_millis)
+    });
     set_server_fields(&mut content, id, version_id, &format_instant(last_updated));
     let value = Value::Object(content);
-    let json = serde_json::to_string(&value)
-        .map_err(|e| InteractionError::invalid(format!("the resource cannot be serialised: {e}")))?;
+    let json = serde_json::to_string(&value).map_err(|e| {
+        InteractionError::invalid(format!("the resource cannot be serialised: {e}"))
+    })?;
     versions::put_version(
         conn,
         &NewVersion {
@@ -89,7 +95,11 @@ pub fn save(
     )?;
     let identifier_tokens: Vec<TokenValue> = identifiers(&value)
         .into_iter()
-        .map(|(system, code)| TokenValue { param: "identifier", system, code })
+        .map(|(system, code)| TokenValue {
+            param: "identifier",
+            system,
+            code,
+        })
         .collect();
     tokens::replace(conn, res_type, id, &identifier_tokens)?;
     Ok(StoredResource {

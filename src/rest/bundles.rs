@@ -73,7 +73,11 @@ fn raw(json: String) -> Option<Box<RawValue>> {
 }
 
 fn status_line(status: StatusCode) -> String {
-    format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""))
+    format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    )
 }
 
 /// `path?query` with the page cursor replaced (or removed when `cursor` is `None`).
@@ -97,13 +101,35 @@ fn page_url(base: &str, path: &str, query: &str, cursor: Option<i64>) -> String 
 }
 
 /// A `history` Bundle for one page.
-pub fn history_bundle(base: &str, path: &str, query: &str, page: HistoryPage) -> Result<String, RestError> {
+pub fn history_bundle(
+    base: &str,
+    path: &str,
+    query: &str,
+    page: HistoryPage,
+) -> Result<String, RestError> {
     let mut link = vec![
-        Link { relation: "self", url: page_url(base, path, query, parse_pairs(query).iter().find(|(n, _)| n == PAGE_PARAMETER).and_then(|(_, v)| v.parse().ok())) },
-        Link { relation: "first", url: page_url(base, path, query, None) },
+        Link {
+            relation: "self",
+            url: page_url(
+                base,
+                path,
+                query,
+                parse_pairs(query)
+                    .iter()
+                    .find(|(n, _)| n == PAGE_PARAMETER)
+                    .and_then(|(_, v)| v.parse().ok()),
+            ),
+        },
+        Link {
+            relation: "first",
+            url: page_url(base, path, query, None),
+        },
     ];
     if let Some(cursor) = page.next_cursor {
-        link.push(Link { relation: "next", url: page_url(base, path, query, Some(cursor)) });
+        link.push(Link {
+            relation: "next",
+            url: page_url(base, path, query, Some(cursor)),
+        });
     }
     let entry = page
         .entries
@@ -118,7 +144,10 @@ pub fn history_bundle(base: &str, path: &str, query: &str, page: HistoryPage) ->
             Entry {
                 full_url: Some(format!("{base}/{reference}")),
                 resource: row.content.and_then(raw),
-                request: Some(EntryRequest { method: row.method.clone(), url }),
+                request: Some(EntryRequest {
+                    method: row.method.clone(),
+                    url,
+                }),
                 response: Some(EntryResponse {
                     status: status.to_owned(),
                     etag: Some(etag(row.version_id)),
@@ -128,11 +157,21 @@ pub fn history_bundle(base: &str, path: &str, query: &str, page: HistoryPage) ->
             }
         })
         .collect();
-    serialize(&Bundle { resource_type: "Bundle", kind: "history", total: Some(page.total), link, entry })
+    serialize(&Bundle {
+        resource_type: "Bundle",
+        kind: "history",
+        total: Some(page.total),
+        link,
+        entry,
+    })
 }
 
 /// The `batch-response` or `transaction-response` Bundle.
-pub fn bundle_response(base: &str, outcome: BundleOutcome, preference: ReturnPreference) -> Result<String, RestError> {
+pub fn bundle_response(
+    base: &str,
+    outcome: BundleOutcome,
+    preference: ReturnPreference,
+) -> Result<String, RestError> {
     let kind = match outcome.kind {
         BundleKind::Batch => "batch-response",
         BundleKind::Transaction => "transaction-response",
@@ -142,32 +181,44 @@ pub fn bundle_response(base: &str, outcome: BundleOutcome, preference: ReturnPre
         .into_iter()
         .map(|result| response_entry(base, result, preference))
         .collect();
-    serialize(&Bundle { resource_type: "Bundle", kind, total: None, link: Vec::new(), entry })
+    serialize(&Bundle {
+        resource_type: "Bundle",
+        kind,
+        total: None,
+        link: Vec::new(),
+        entry,
+    })
 }
 
 fn response_entry(base: &str, result: EntryResult, preference: ReturnPreference) -> Entry {
-    let resource_entry = |resource: StoredResource, status: StatusCode, location: bool, always_body: bool| {
-        let include = always_body || preference == ReturnPreference::Representation;
-        Entry {
-            full_url: Some(format!("{base}/{}", resource.reference())),
-            response: Some(EntryResponse {
-                status: status_line(status),
-                location: location.then(|| format!("{}/_history/{}", resource.reference(), resource.version_id)),
-                etag: Some(etag(resource.version_id)),
-                last_modified: Some(format_instant(resource.last_updated)),
-                outcome: None,
-            }),
-            resource: if include { raw(resource.json) } else { None },
-            request: None,
-        }
-    };
+    let resource_entry =
+        |resource: StoredResource, status: StatusCode, location: bool, always_body: bool| {
+            let include = always_body || preference == ReturnPreference::Representation;
+            Entry {
+                full_url: Some(format!("{base}/{}", resource.reference())),
+                response: Some(EntryResponse {
+                    status: status_line(status),
+                    location: location.then(|| {
+                        format!("{}/_history/{}", resource.reference(), resource.version_id)
+                    }),
+                    etag: Some(etag(resource.version_id)),
+                    last_modified: Some(format_instant(resource.last_updated)),
+                    outcome: None,
+                }),
+                resource: if include { raw(resource.json) } else { None },
+                request: None,
+            }
+        };
     match result {
         EntryResult::Created(r) => resource_entry(r, StatusCode::CREATED, true, false),
         EntryResult::Existing(r) => resource_entry(r, StatusCode::OK, true, false),
         EntryResult::Updated(r) => resource_entry(r, StatusCode::OK, true, false),
         EntryResult::Read(r) => resource_entry(r, StatusCode::OK, false, true),
         EntryResult::Deleted => Entry {
-            response: Some(EntryResponse { status: status_line(StatusCode::NO_CONTENT), ..EntryResponse::default() }),
+            response: Some(EntryResponse {
+                status: status_line(StatusCode::NO_CONTENT),
+                ..EntryResponse::default()
+            }),
             ..Entry::default()
         },
         EntryResult::Failed(error) => {
@@ -188,6 +239,9 @@ fn response_entry(base: &str, result: EntryResult, preference: ReturnPreference)
 fn serialize(bundle: &Bundle) -> Result<String, RestError> {
     serde_json::to_string(bundle).map_err(|e| {
         log::error!("bundle serialisation failed: {e}");
-        RestError::new(crate::error::ErrorCategory::Fault, "internal error, the cause is in the server log")
+        RestError::new(
+            crate::error::ErrorCategory::Fault,
+            "internal error, the cause is in the server log",
+        )
     })
 }

@@ -68,7 +68,10 @@ impl RestError {
     /// Logs the cause of a fault and hides it from the client.
     fn fault(cause: &dyn std::fmt::Display) -> RestError {
         log::error!("internal error: {cause}");
-        RestError::new(ErrorCategory::Fault, "internal error, the cause is in the server log")
+        RestError::new(
+            ErrorCategory::Fault,
+            "internal error, the cause is in the server log",
+        )
     }
 }
 
@@ -85,7 +88,10 @@ impl From<InteractionError> for RestError {
         if category == ErrorCategory::Fault {
             return RestError::fault(&error);
         }
-        RestError { category, issues: error.issues() }
+        RestError {
+            category,
+            issues: error.issues(),
+        }
     }
 }
 
@@ -113,9 +119,15 @@ impl ResponseError for RestError {
     fn error_response(&self) -> HttpResponse {
         let body = operation_outcome(&self.issues).to_string();
         let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(super::format::FHIR_JSON)));
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(super::format::FHIR_JSON),
+        ));
         if self.category == ErrorCategory::Unauthorized {
-            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"carnet\"")));
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"carnet\""),
+            ));
         }
         response.body(body)
     }
@@ -129,7 +141,10 @@ mod tests {
     fn every_category_has_its_own_status_and_faults_are_500() {
         assert_eq!(status_of(ErrorCategory::Invalid), StatusCode::BAD_REQUEST);
         assert_eq!(status_of(ErrorCategory::Gone), StatusCode::GONE);
-        assert_eq!(status_of(ErrorCategory::Fault), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            status_of(ErrorCategory::Fault),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
         let hidden = RestError::from(AuthError::Key {
             problem: "secret detail",
             source: None,

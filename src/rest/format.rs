@@ -41,7 +41,10 @@ pub fn output_format(request: &HttpRequest) -> Result<OutputFormat, RestError> {
                 ));
             }
         };
-        return Ok(OutputFormat { content_type, pretty });
+        return Ok(OutputFormat {
+            content_type,
+            pretty,
+        });
     }
     let accept = request
         .headers()
@@ -62,10 +65,15 @@ pub fn output_format(request: &HttpRequest) -> Result<OutputFormat, RestError> {
         }
     }
     match content_type {
-        Some(content_type) => Ok(OutputFormat { content_type, pretty }),
+        Some(content_type) => Ok(OutputFormat {
+            content_type,
+            pretty,
+        }),
         None => Err(RestError::new(
             ErrorCategory::NotAcceptable,
-            format!("none of the accepted media types `{accept}` is produced here: use `application/fhir+json`"),
+            format!(
+                "none of the accepted media types `{accept}` is produced here: use `application/fhir+json`"
+            ),
         )),
     }
 }
@@ -111,10 +119,17 @@ pub async fn read_json_body(
     check_content_type(request, kind)?;
     let bytes = collect(payload, limit).await?;
     if bytes.is_empty() {
-        return Err(RestError::new(ErrorCategory::Invalid, "the request has no body"));
+        return Err(RestError::new(
+            ErrorCategory::Invalid,
+            "the request has no body",
+        ));
     }
-    serde_json::from_slice(&bytes)
-        .map_err(|e| RestError::new(ErrorCategory::Invalid, format!("the body is not valid JSON: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| {
+        RestError::new(
+            ErrorCategory::Invalid,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })
 }
 
 fn check_content_type(request: &HttpRequest, kind: BodyKind) -> Result<(), RestError> {
@@ -123,9 +138,17 @@ fn check_content_type(request: &HttpRequest, kind: BodyKind) -> Result<(), RestE
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let accepted = match kind {
-        BodyKind::Resource => matches!(media.as_str(), "application/fhir+json" | "application/json" | "application/json+fhir"),
+        BodyKind::Resource => matches!(
+            media.as_str(),
+            "application/fhir+json" | "application/json" | "application/json+fhir"
+        ),
         BodyKind::JsonPatch => media == JSON_PATCH,
     };
     if accepted {
@@ -144,7 +167,12 @@ fn check_content_type(request: &HttpRequest, kind: BodyKind) -> Result<(), RestE
 async fn collect(mut payload: Payload, limit: usize) -> Result<Bytes, RestError> {
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| RestError::new(ErrorCategory::Invalid, format!("the body could not be read: {e}")))?;
+        let chunk = chunk.map_err(|e| {
+            RestError::new(
+                ErrorCategory::Invalid,
+                format!("the body could not be read: {e}"),
+            )
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(RestError::new(
                 ErrorCategory::Invalid,

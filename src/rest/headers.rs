@@ -20,7 +20,7 @@ pub enum ReturnPreference {
     OperationOutcome,
 }
 
-fn header_text<'a>(request: &'a HttpRequest, name: impl header::AsHeaderName) -> Option<&'a str> {
+fn header_text(request: &HttpRequest, name: impl header::AsHeaderName) -> Option<&str> {
     request.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -45,7 +45,10 @@ pub fn if_match(request: &HttpRequest) -> Result<Option<i64>, RestError> {
     match header_text(request, header::IF_MATCH) {
         None => Ok(None),
         Some(text) => parse_etag(text).map(Some).ok_or_else(|| {
-            RestError::new(ErrorCategory::Invalid, format!("If-Match `{text}` is not a version ETag such as `W/\"1\"`"))
+            RestError::new(
+                ErrorCategory::Invalid,
+                format!("If-Match `{text}` is not a version ETag such as `W/\"1\"`"),
+            )
         }),
     }
 }

@@ -18,16 +18,26 @@ pub fn etag(version: i64) -> String {
 
 fn with_version_headers(builder: &mut HttpResponseBuilder, resource: &StoredResource) {
     builder.insert_header((header::ETAG, etag(resource.version_id)));
-    builder.insert_header((header::LAST_MODIFIED, format_http_date(resource.last_updated)));
+    builder.insert_header((
+        header::LAST_MODIFIED,
+        format_http_date(resource.last_updated),
+    ));
 }
 
 /// `base/Type/id/_history/v`.
 pub fn version_location(base: &str, resource: &StoredResource) -> String {
-    format!("{base}/{}/{}/_history/{}", resource.res_type, resource.id, resource.version_id)
+    format!(
+        "{base}/{}/{}/_history/{}",
+        resource.res_type, resource.id, resource.version_id
+    )
 }
 
 /// A read or vread answer, or 304 when the client's copy is current.
-pub fn read_response(request: &HttpRequest, format: OutputFormat, resource: StoredResource) -> HttpResponse {
+pub fn read_response(
+    request: &HttpRequest,
+    format: OutputFormat,
+    resource: StoredResource,
+) -> HttpResponse {
     let not_modified_by_etag = if_none_match(request)
         .is_some_and(|versions| versions.is_empty() || versions.contains(&resource.version_id));
     let not_modified_by_date = if_modified_since(request)
@@ -37,7 +47,10 @@ pub fn read_response(request: &HttpRequest, format: OutputFormat, resource: Stor
     if not_modified_by_etag || (if_none_match(request).is_none() && not_modified_by_date) {
         return HttpResponse::NotModified()
             .insert_header((header::ETAG, etag(resource.version_id)))
-            .insert_header((header::LAST_MODIFIED, format_http_date(resource.last_updated)))
+            .insert_header((
+                header::LAST_MODIFIED,
+                format_http_date(resource.last_updated),
+            ))
             .finish();
     }
     builder

@@ -13,11 +13,17 @@ use super::principal::RequestId;
 use crate::error::ErrorCategory;
 
 async fn method_not_allowed() -> Result<HttpResponse, RestError> {
-    Err(RestError::new(ErrorCategory::MethodNotAllowed, "this method is not supported on this url"))
+    Err(RestError::new(
+        ErrorCategory::MethodNotAllowed,
+        "this method is not supported on this url",
+    ))
 }
 
 async fn unknown_path() -> Result<HttpResponse, RestError> {
-    Err(RestError::new(ErrorCategory::NotFound, "there is nothing at this url"))
+    Err(RestError::new(
+        ErrorCategory::NotFound,
+        "there is nothing at this url",
+    ))
 }
 
 /// Registers every FHIR route under `/fhir`.
@@ -31,9 +37,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
             .service(resource("/_history").route(web::get().to(system::system_history)))
             .service(resource("/{type}/_history").route(web::get().to(type_level::type_history)))
             .service(resource("/{type}/$validate").route(web::post().to(type_level::validate)))
-            .service(
-                resource("/{type}/{id}/_history/{vid}").route(web::get().to(instance::vread)),
-            )
+            .service(resource("/{type}/{id}/_history/{vid}").route(web::get().to(instance::vread)))
             .service(
                 resource("/{type}/{id}/_history").route(web::get().to(instance::instance_history)),
             )

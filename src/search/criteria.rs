@@ -23,7 +23,9 @@ pub struct TokenMatch {
 pub enum CriteriaError {
     #[error("no search criteria given for a conditional operation")]
     Empty,
-    #[error("search parameter `{0}` is not supported in conditional operations yet: use `identifier` or `_id`")]
+    #[error(
+        "search parameter `{0}` is not supported in conditional operations yet: use `identifier` or `_id`"
+    )]
     Unsupported(String),
     #[error("search parameter `{name}` has an invalid value `{value}`")]
     BadValue { name: String, value: String },
@@ -87,9 +89,18 @@ mod tests {
             criteria,
             vec![
                 Criterion::Identifier(vec![
-                    TokenMatch { system: Some("s".into()), code: "1".into() },
-                    TokenMatch { system: None, code: "2".into() },
-                    TokenMatch { system: Some(String::new()), code: "3".into() },
+                    TokenMatch {
+                        system: Some("s".into()),
+                        code: "1".into()
+                    },
+                    TokenMatch {
+                        system: None,
+                        code: "2".into()
+                    },
+                    TokenMatch {
+                        system: Some(String::new()),
+                        code: "3".into()
+                    },
                 ]),
                 Criterion::Id(vec!["a".into()]),
             ]

@@ -96,9 +96,9 @@ impl Store {
     ) -> Result<T, E> {
         let outcome = match self.backend.get()? {
             #[cfg(feature = "sqlite")]
-            PooledConn::Sqlite(mut c) => c.immediate_transaction(|c| {
-                work(&mut Conn::Sqlite(c)).map_err(TxError::Caller)
-            }),
+            PooledConn::Sqlite(mut c) => {
+                c.immediate_transaction(|c| work(&mut Conn::Sqlite(c)).map_err(TxError::Caller))
+            }
             #[cfg(feature = "postgres")]
             PooledConn::Postgres(mut c) => {
                 c.transaction(|c| work(&mut Conn::Postgres(c)).map_err(TxError::Caller))

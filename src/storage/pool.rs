@@ -104,9 +104,8 @@ impl Backend {
 
     /// Applies pending migrations; returns how many ran.
     pub fn migrate(&self) -> Result<usize, StorageError> {
-        let migration_error = |e: Box<dyn std::error::Error + Send + Sync>| {
-            StorageError::Migration(e.to_string())
-        };
+        let migration_error =
+            |e: Box<dyn std::error::Error + Send + Sync>| StorageError::Migration(e.to_string());
         match self.get()? {
             #[cfg(feature = "sqlite")]
             PooledConn::Sqlite(mut conn) => conn
@@ -128,7 +127,10 @@ fn open_sqlite(url: &str, pool_size: u32) -> Result<Backend, StorageError> {
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url);
-    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(dir).map_err(|e| {
             StorageError::Connection(format!("cannot create `{}`: {e}", dir.display()))
         })?;

@@ -158,8 +158,7 @@ pub fn put_version(conn: &mut Conn<'_>, new: &NewVersion<'_>) -> Result<(), Stor
                 current_resources::is_deleted.eq(deleted),
                 current_resources::content.eq(new.content),
             );
-            let updated =
-                on_conn!(conn, c => diesel::update(target.clone()).set(changes).execute(c))?;
+            let updated = on_conn!(conn, c => diesel::update(target).set(changes).execute(c))?;
             if updated != 1 {
                 return Err(StorageError::VersionConflict);
             }

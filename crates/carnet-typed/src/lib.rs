@@ -12,7 +12,8 @@ use fhir_sdk::r4b::resources;
 use serde_json::Value;
 
 pub use resources::{
-    AllergyIntolerance, AuditEvent, Consent, DocumentReference, Patient, Practitioner, RelatedPerson,
+    AllergyIntolerance, AuditEvent, Consent, DocumentReference, Patient, Practitioner,
+    RelatedPerson,
 };
 
 /// Why a resource could not be read as its typed model, with the path of the problem.
@@ -78,7 +79,11 @@ mod tests {
         let value = json!({"resourceType": "Patient", "id": "p1", "gender": "female",
             "generalPractitioner": [{"reference": "Practitioner/gp"}]});
         let patient = patient(&value).expect("a valid patient");
-        let reference = patient.general_practitioner.first().and_then(|r| r.as_ref()).and_then(|r| r.reference.clone());
+        let reference = patient
+            .general_practitioner
+            .first()
+            .and_then(|r| r.as_ref())
+            .and_then(|r| r.reference.clone());
         assert_eq!(reference.as_deref(), Some("Practitioner/gp"));
     }
 
@@ -87,6 +92,9 @@ mod tests {
         let value = json!({"resourceType": "Consent", "status": "active", "scope": {"text": "x"},
             "category": [{"text": "x"}], "provision": {"provision": [{"type": "sometimes"}]}});
         let error = consent(&value).expect_err("an unknown provision type");
-        assert!(error.path.starts_with("provision.provision[0].type"), "{error}");
+        assert!(
+            error.path.starts_with("provision.provision[0].type"),
+            "{error}"
+        );
     }
 }

@@ -39,7 +39,8 @@ pub async fn vread(
     let (type_name, id, version) = path.into_inner();
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    let resource = blocking(move || vread::vread(&services, &ctx, &type_name, &id, &version)).await?;
+    let resource =
+        blocking(move || vread::vread(&services, &ctx, &type_name, &id, &version)).await?;
     Ok(read_response(&request, format, resource))
 }
 
@@ -56,7 +57,8 @@ pub async fn update(
     let expected = if_match(&request)?;
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    let outcome = blocking(move || update::update(&services, &ctx, &type_name, &id, body, expected)).await?;
+    let outcome =
+        blocking(move || update::update(&services, &ctx, &type_name, &id, body, expected)).await?;
     let (status, message) = if outcome.created {
         (StatusCode::CREATED, "resource created")
     } else {
@@ -81,11 +83,14 @@ pub async fn patch(
 ) -> Result<HttpResponse, RestError> {
     let format = output_format(&request)?;
     let (type_name, id) = path.into_inner();
-    let document = read_json_body(&request, payload, BodyKind::JsonPatch, state.max_body_bytes).await?;
+    let document =
+        read_json_body(&request, payload, BodyKind::JsonPatch, state.max_body_bytes).await?;
     let expected = if_match(&request)?;
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    let resource = blocking(move || patch::patch(&services, &ctx, &type_name, &id, document, expected)).await?;
+    let resource =
+        blocking(move || patch::patch(&services, &ctx, &type_name, &id, document, expected))
+            .await?;
     Ok(write_response(
         StatusCode::OK,
         &state.base_url(&request),
@@ -107,7 +112,8 @@ pub async fn delete(
     let expected = if_match(&request)?;
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    let outcome = blocking(move || delete::delete(&services, &ctx, &type_name, &id, expected)).await?;
+    let outcome =
+        blocking(move || delete::delete(&services, &ctx, &type_name, &id, expected)).await?;
     Ok(delete_response(&request, format, outcome))
 }
 
@@ -126,10 +132,10 @@ pub(crate) fn delete_response(
         ReturnPreference::OperationOutcome => information(StatusCode::OK, format, message),
         _ => HttpResponse::NoContent().finish(),
     };
-    if let Some(version) = outcome.deleted_version {
-        if let Ok(value) = header::HeaderValue::from_str(&etag(version)) {
-            response.headers_mut().insert(header::ETAG, value);
-        }
+    if let Some(version) = outcome.deleted_version
+        && let Ok(value) = header::HeaderValue::from_str(&etag(version))
+    {
+        response.headers_mut().insert(header::ETAG, value);
     }
     response
 }
@@ -157,10 +163,20 @@ pub(crate) async fn history_response(
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
     let page = blocking(move || {
-        let target = history::HistoryTarget { type_name: type_name.as_deref(), id: id.as_deref() };
+        let target = history::HistoryTarget {
+            type_name: type_name.as_deref(),
+            id: id.as_deref(),
+        };
         history::history(&services, &ctx, target, &parameters)
     })
     .await?;
-    let body = history_bundle(&state.base_url(&request), request.path(), request.query_string(), page)?;
-    Ok(HttpResponse::Ok().content_type(format.content_type).body(format.render_text(body)))
+    let body = history_bundle(
+        &state.base_url(&request),
+        request.path(),
+        request.query_string(),
+        page,
+    )?;
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type)
+        .body(format.render_text(body)))
 }

@@ -25,7 +25,9 @@ pub async fn batch_or_transaction(
     let outcome = blocking(move || process_bundle(&services, &ctx, body)).await?;
     let preference = return_preference(&request, ReturnPreference::Minimal);
     let body = bundle_response(&state.base_url(&request), outcome, preference)?;
-    Ok(HttpResponse::Ok().content_type(format.content_type).body(format.render_text(body)))
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type)
+        .body(format.render_text(body)))
 }
 
 pub async fn system_history(

@@ -42,10 +42,15 @@ pub async fn create(
     let condition = if_none_exist(&request);
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    let outcome = blocking(move || create::create(&services, &ctx, &type_name, body, condition.as_deref())).await?;
+    let outcome =
+        blocking(move || create::create(&services, &ctx, &type_name, body, condition.as_deref()))
+            .await?;
     let (status, message) = match &outcome {
         CreateOutcome::Created(_) => (StatusCode::CREATED, "resource created"),
-        CreateOutcome::Existing(_) => (StatusCode::OK, "a resource matching If-None-Exist already exists"),
+        CreateOutcome::Existing(_) => (
+            StatusCode::OK,
+            "a resource matching If-None-Exist already exists",
+        ),
     };
     let resource = match outcome {
         CreateOutcome::Created(r) | CreateOutcome::Existing(r) => r,
@@ -74,8 +79,10 @@ pub async fn conditional_update(
     let expected = if_match(&request)?;
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    let outcome =
-        blocking(move || update::update_conditional(&services, &ctx, &type_name, &query, body, expected)).await?;
+    let outcome = blocking(move || {
+        update::update_conditional(&services, &ctx, &type_name, &query, body, expected)
+    })
+    .await?;
     let (status, message) = if outcome.created {
         (StatusCode::CREATED, "resource created")
     } else {
@@ -101,12 +108,15 @@ pub async fn conditional_patch(
     let format = output_format(&request)?;
     let type_name = path.into_inner();
     let query = criteria(&request)?;
-    let document = read_json_body(&request, payload, BodyKind::JsonPatch, state.max_body_bytes).await?;
+    let document =
+        read_json_body(&request, payload, BodyKind::JsonPatch, state.max_body_bytes).await?;
     let expected = if_match(&request)?;
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    let resource =
-        blocking(move || patch::patch_conditional(&services, &ctx, &type_name, &query, document, expected)).await?;
+    let resource = blocking(move || {
+        patch::patch_conditional(&services, &ctx, &type_name, &query, document, expected)
+    })
+    .await?;
     Ok(write_response(
         StatusCode::OK,
         &state.base_url(&request),
@@ -128,7 +138,8 @@ pub async fn conditional_delete(
     let query = criteria(&request)?;
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    let outcome = blocking(move || delete::delete_conditional(&services, &ctx, &type_name, &query)).await?;
+    let outcome =
+        blocking(move || delete::delete_conditional(&services, &ctx, &type_name, &query)).await?;
     Ok(delete_response(&request, format, outcome))
 }
 

@@ -1,12 +1,10 @@
 //! JSON Patch through HTTP (FHIR R4 http.html#patch), plain and conditional.
 
-mod common;
-
 use actix_web::http::{Method, StatusCode};
 use actix_web::test;
 use serde_json::json;
 
-use common::{each_backend, fhir_request, send};
+use crate::common::{each_backend, fhir_request, send};
 
 fn patch_request(uri: &str, token: &str, document: &serde_json::Value) -> test::TestRequest {
     fhir_request(Method::PATCH, uri, token, None)

@@ -1,13 +1,11 @@
 //! History at every level with `_since`, `_at`, `_count` and paging that stays stable while
 //! new versions are written.
 
-mod common;
-
 use actix_web::http::{Method, StatusCode};
 use actix_web::test;
 use serde_json::{Value, json};
 
-use common::{each_backend, fhir_request, send};
+use crate::common::{each_backend, fhir_request, send};
 
 fn ids_of(bundle: &Value) -> Vec<String> {
     bundle["entry"]
@@ -15,14 +13,25 @@ fn ids_of(bundle: &Value) -> Vec<String> {
         .map(|entries| {
             entries
                 .iter()
-                .map(|e| format!("{}@{}", e["fullUrl"].as_str().unwrap_or(""), e["response"]["etag"].as_str().unwrap_or("")))
+                .map(|e| {
+                    format!(
+                        "{}@{}",
+                        e["fullUrl"].as_str().unwrap_or(""),
+                        e["response"]["etag"].as_str().unwrap_or("")
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default()
 }
 
 fn next_link(bundle: &Value) -> Option<String> {
-    bundle["link"].as_array()?.iter().find(|l| l["relation"] == "next").and_then(|l| l["url"].as_str()).map(|u| u.replace("http://carnet.test", ""))
+    bundle["link"]
+        .as_array()?
+        .iter()
+        .find(|l| l["relation"] == "next")
+        .and_then(|l| l["url"].as_str())
+        .map(|u| u.replace("http://carnet.test", ""))
 }
 
 #[actix_rt::test]
@@ -76,28 +85,87 @@ async fn since_and_at_select_versions_by_time() {
     each_backend(|t| async move {
         let app = test::init_service(carnet::build_app(t.state())).await;
         let token = t.token();
-        let put = |active: bool| json!({"resourceType": "Patient", "id": "timed", "active": active});
-        let v1 = send(&app, fhir_request(Method::PUT, "/fhir/Patient/timed", &token, Some(&put(true)))).await.json();
+        let put =
+            |active: bool| json!({"resourceType": "Patient", "id": "timed", "active": active});
+        let v1 = send(
+            &app,
+            fhir_request(Method::PUT, "/fhir/Patient/timed", &token, Some(&put(true))),
+        )
+        .await
+        .json();
         std::thread::sleep(std::time::Duration::from_millis(30));
-        let v2 = send(&app, fhir_request(Method::PUT, "/fhir/Patient/timed", &token, Some(&put(false)))).await.json();
+        let v2 = send(
+            &app,
+            fhir_request(
+                Method::PUT,
+                "/fhir/Patient/timed",
+                &token,
+                Some(&put(false)),
+            ),
+        )
+        .await
+        .json();
         let t1 = v1["meta"]["lastUpdated"].as_str().unwrap().to_owned();
         let t2 = v2["meta"]["lastUpdated"].as_str().unwrap().to_owned();
         assert!(t1 < t2);
 
-        let since = send(&app, fhir_request(Method::GET, &format!("/fhir/Patient/timed/_history?_since={}", t2.replace('+', "%2B")), &token, None)).await.json();
+        let since = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                &format!(
+                    "/fhir/Patient/timed/_history?_since={}",
+                    t2.replace('+', "%2B")
+                ),
+                &token,
+                None,
+            ),
+        )
+        .await
+        .json();
         assert_eq!(since["total"], 1);
         assert_eq!(since["entry"][0]["resource"]["meta"]["versionId"], "2");
 
         // At v1's instant only v1 was current; at v2's instant only v2.
-        let at1 = send(&app, fhir_request(Method::GET, &format!("/fhir/Patient/timed/_history?_at={t1}"), &token, None)).await.json();
+        let at1 = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                &format!("/fhir/Patient/timed/_history?_at={t1}"),
+                &token,
+                None,
+            ),
+        )
+        .await
+        .json();
         assert_eq!(at1["total"], 1);
         assert_eq!(at1["entry"][0]["resource"]["meta"]["versionId"], "1");
-        let at2 = send(&app, fhir_request(Method::GET, &format!("/fhir/Patient/timed/_history?_at={t2}"), &token, None)).await.json();
+        let at2 = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                &format!("/fhir/Patient/timed/_history?_at={t2}"),
+                &token,
+                None,
+            ),
+        )
+        .await
+        .json();
         assert_eq!(at2["total"], 1);
         assert_eq!(at2["entry"][0]["resource"]["meta"]["versionId"], "2");
         // A whole day covers both.
         let day = &t1[..10];
-        let at_day = send(&app, fhir_request(Method::GET, &format!("/fhir/Patient/timed/_history?_at={day}"), &token, None)).await.json();
+        let at_day = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                &format!("/fhir/Patient/timed/_history?_at={day}"),
+                &token,
+                None,
+            ),
+        )
+        .await
+        .json();
         assert_eq!(at_day["total"], 2);
     })
     .await;

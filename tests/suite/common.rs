@@ -3,8 +3,6 @@
 //! database created on that server and dropped afterwards. `each_backend` runs a test body
 //! on every configured backend.
 
-#![allow(dead_code)]
-
 use std::sync::Arc;
 
 use actix_web::body::MessageBody;
@@ -31,31 +29,52 @@ impl TestDatabase {
     pub fn sqlite() -> TestDatabase {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = format!("sqlite://{}", dir.path().join("carnet.db").display());
-        TestDatabase { url, label: "sqlite", _dir: Some(dir), admin: None }
+        TestDatabase {
+            url,
+            label: "sqlite",
+            _dir: Some(dir),
+            admin: None,
+        }
     }
 
     pub fn postgres(admin_url: &str) -> TestDatabase {
         let name = format!("carnet_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::establish(admin_url).expect("connect to CARNET_TEST_DATABASE_URL");
-        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create test database");
-        let url = match admin_url.rfind('/') {
-            Some(slash) if admin_url[..slash].contains('@') || admin_url[..slash].ends_with(|c: char| c.is_ascii_digit() || c.is_alphabetic()) => {
-                let base = &admin_url[..slash];
-                let query = admin_url[slash..].find('?').map(|q| &admin_url[slash + q..]).unwrap_or("");
-                format!("{base}/{name}{query}")
-            }
-            _ => format!("{}/{name}", admin_url.trim_end_matches('/')),
-        };
-        TestDatabase { url, label: "postgres", _dir: None, admin: Some((admin_url.to_owned(), name)) }
+        let mut admin =
+            PgConnection::establish(admin_url).expect("connect to CARNET_TEST_DATABASE_URL");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("create test database");
+        let url = database_url(admin_url, &name);
+        TestDatabase {
+            url,
+            label: "postgres",
+            _dir: None,
+            admin: Some((admin_url.to_owned(), name)),
+        }
     }
+}
+
+/// `admin_url` with its database name replaced by `name` (query parameters kept).
+fn database_url(admin_url: &str, name: &str) -> String {
+    let (without_query, query) = match admin_url.split_once('?') {
+        Some((url, query)) => (url, format!("?{query}")),
+        None => (admin_url, String::new()),
+    };
+    let authority_start = without_query.find("://").map_or(0, |i| i + 3);
+    let server = match without_query[authority_start..].find('/') {
+        Some(slash) => &without_query[..authority_start + slash],
+        None => without_query,
+    };
+    format!("{server}/{name}{query}")
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Some((admin_url, name)) = &self.admin {
-            if let Ok(mut admin) = PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
-            }
+        if let Some((admin_url, name)) = &self.admin
+            && let Ok(mut admin) = PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin);
         }
     }
 }
@@ -63,10 +82,10 @@ impl Drop for TestDatabase {
 /// The databases every behaviour test runs on.
 pub fn databases() -> Vec<TestDatabase> {
     let mut list = vec![TestDatabase::sqlite()];
-    if let Ok(url) = std::env::var("CARNET_TEST_DATABASE_URL") {
-        if !url.is_empty() {
-            list.push(TestDatabase::postgres(&url));
-        }
+    if let Ok(url) = std::env::var("CARNET_TEST_DATABASE_URL")
+        && !url.is_empty()
+    {
+        list.push(TestDatabase::postgres(&url));
     }
     list
 }
@@ -77,7 +96,7 @@ pub struct TestApp {
     pub config: Config,
     pub services: Services,
     pub key: Arc<SigningKey>,
-    data_dir: tempfile::TempDir,
+    _data_dir: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -91,7 +110,13 @@ impl TestApp {
         let store = server::open_store(&config).expect("open test database");
         let services = server::services(store).expect("services");
         let key = Arc::new(server::signing_key(&config).expect("signing key"));
-        TestApp { database, config, services, key, data_dir }
+        TestApp {
+            database,
+            config,
+            services,
+            key,
+            _data_dir: data_dir,
+        }
     }
 
     pub fn state(&self) -> carnet::rest::AppState {
@@ -100,7 +125,10 @@ impl TestApp {
 
     /// A token for a practitioner with full user scopes.
     pub fn token(&self) -> String {
-        self.token_for(Subject::Practitioner("test-practitioner".to_owned()), "user/*.cruds")
+        self.token_for(
+            Subject::Practitioner("test-practitioner".to_owned()),
+            "user/*.cruds",
+        )
     }
 
     pub fn token_for(&self, subject: Subject, scope: &str) -> String {
@@ -112,7 +140,13 @@ impl TestApp {
             organization: None,
             ttl_seconds: 3600,
         };
-        mint(&self.key, &self.config.issuer, &request, chrono::Utc::now().timestamp()).expect("mint token")
+        mint(
+            &self.key,
+            &self.config.issuer,
+            &request,
+            chrono::Utc::now().timestamp(),
+        )
+        .expect("mint token")
     }
 }
 
@@ -139,17 +173,28 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 
     /// The diagnostics of every issue of an OperationOutcome body.
     pub fn issues(&self) -> Vec<(String, String)> {
         let outcome = self.json();
-        assert_eq!(outcome["resourceType"], "OperationOutcome", "expected an OperationOutcome: {outcome}");
+        assert_eq!(
+            outcome["resourceType"], "OperationOutcome",
+            "expected an OperationOutcome: {outcome}"
+        );
         outcome["issue"]
             .as_array()
             .map(|issues| {
@@ -177,11 +222,20 @@ where
     let status = response.status();
     let headers = response.headers().clone();
     let body = test::read_body(response).await.to_vec();
-    Reply { status, headers, body }
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }
 
 /// A JSON request with the FHIR content type and a bearer token.
-pub fn fhir_request(method: actix_web::http::Method, uri: &str, token: &str, body: Option<&Value>) -> test::TestRequest {
+pub fn fhir_request(
+    method: actix_web::http::Method,
+    uri: &str,
+    token: &str,
+    body: Option<&Value>,
+) -> test::TestRequest {
     let mut request = test::TestRequest::default()
         .method(method)
         .uri(uri)

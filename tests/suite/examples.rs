@@ -3,8 +3,6 @@
 //! input, on every backend; and broken variants are refused with a 400 that names the
 //! problem, leaving nothing stored.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -12,13 +10,24 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::test;
 use serde_json::{Value, json};
 
-use common::{each_backend, fhir_request, send};
+use crate::common::{each_backend, fhir_request, send};
 
 /// Conformance resources are definitions, not examples of data.
 const CONFORMANCE_TYPES: [&str; 14] = [
-    "SearchParameter", "ValueSet", "CodeSystem", "StructureDefinition", "ConceptMap",
-    "OperationDefinition", "CapabilityStatement", "CompartmentDefinition", "ImplementationGuide",
-    "NamingSystem", "MessageDefinition", "GraphDefinition", "StructureMap", "TerminologyCapabilities",
+    "SearchParameter",
+    "ValueSet",
+    "CodeSystem",
+    "StructureDefinition",
+    "ConceptMap",
+    "OperationDefinition",
+    "CapabilityStatement",
+    "CompartmentDefinition",
+    "ImplementationGuide",
+    "NamingSystem",
+    "MessageDefinition",
+    "GraphDefinition",
+    "StructureMap",
+    "TerminologyCapabilities",
 ];
 
 fn package_dir() -> PathBuf {
@@ -37,7 +46,9 @@ fn package_dir() -> PathBuf {
 fn exceptions() -> BTreeMap<String, String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/r4-example-exceptions.json");
     match std::fs::read_to_string(path) {
-        Ok(text) => serde_json::from_str(&text).expect("exceptions file is a JSON object of reasons"),
+        Ok(text) => {
+            serde_json::from_str(&text).expect("exceptions file is a JSON object of reasons")
+        }
         Err(_) => BTreeMap::new(),
     }
 }
@@ -47,12 +58,21 @@ fn examples() -> Vec<(String, Value)> {
     let mut list = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("read package") {
         let path = entry.expect("entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_owned();
         let resource_type = name.split('-').next().unwrap_or("");
-        if !name.ends_with(".json") || !name.contains('-') || CONFORMANCE_TYPES.contains(&resource_type) {
+        if !name.ends_with(".json")
+            || !name.contains('-')
+            || CONFORMANCE_TYPES.contains(&resource_type)
+        {
             continue;
         }
-        let value: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read example")).expect("example JSON");
+        let value: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read example"))
+                .expect("example JSON");
         // Package metadata (ig-r4.json, package.json) is not an example of its own type.
         if value["resourceType"].as_str() == Some(resource_type) {
             list.push((name, value));
@@ -85,7 +105,11 @@ fn without_server_fields(mut value: Value, had_meta: Option<&Value>) -> Value {
 async fn every_official_example_round_trips() {
     let examples = examples();
     let exceptions = exceptions();
-    assert!(examples.len() > 500, "expected the whole examples package, found {}", examples.len());
+    assert!(
+        examples.len() > 500,
+        "expected the whole examples package, found {}",
+        examples.len()
+    );
     each_backend(|t| {
         let examples = examples.clone();
         let exceptions = exceptions.clone();
@@ -126,27 +150,63 @@ async fn every_official_example_round_trips() {
 
 /// Broken variants of valid resources: (name, mutate, expected expression).
 fn broken_variants() -> Vec<(&'static str, Value, &'static str)> {
-    let patient = || json!({"resourceType": "Patient", "id": "broken", "active": true, "gender": "female",
-        "birthDate": "1980-05-06", "name": [{"family": "Martin", "given": ["Léa"]}]});
-    let observation = || json!({"resourceType": "Observation", "id": "broken", "status": "final",
-        "code": {"text": "weight"}, "valueQuantity": {"value": 70.5, "unit": "kg"}});
+    let patient = || {
+        json!({"resourceType": "Patient", "id": "broken", "active": true, "gender": "female",
+        "birthDate": "1980-05-06", "name": [{"family": "Martin", "given": ["Léa"]}]})
+    };
+    let observation = || {
+        json!({"resourceType": "Observation", "id": "broken", "status": "final",
+        "code": {"text": "weight"}, "valueQuantity": {"value": 70.5, "unit": "kg"}})
+    };
     let mut variants = Vec::new();
-    let mut v = patient(); v["birthDate"] = json!("1980-02-30"); variants.push(("impossible date", v, "Patient.birthDate"));
-    let mut v = patient(); v["birthDate"] = json!("06/05/1980"); variants.push(("date format", v, "Patient.birthDate"));
-    let mut v = patient(); v["favouriteColour"] = json!("blue"); variants.push(("unknown element", v, "Patient.favouriteColour"));
-    let mut v = patient(); v["active"] = json!("yes"); variants.push(("wrong primitive type", v, "Patient.active"));
-    let mut v = patient(); v["gender"] = json!("robot"); variants.push(("code outside required binding", v, "Patient.gender"));
-    let mut v = patient(); v["deceasedBoolean"] = json!("yes"); variants.push(("bad choice value", v, "Patient.deceasedBoolean"));
-    let mut v = patient(); v["deceasedText"] = json!("no"); variants.push(("unknown choice type", v, "Patient.deceasedText"));
-    let mut v = patient(); v["active"] = Value::Null; variants.push(("null", v, "Patient.active"));
-    let mut v = patient(); v["name"][0]["family"] = json!(""); variants.push(("empty string", v, "Patient.name[0].family"));
-    let mut v = patient(); v["name"] = json!([]); variants.push(("empty array", v, "Patient.name"));
-    let mut v = patient(); v["name"] = json!({"family": "x"}); variants.push(("single where a list is due", v, "Patient.name"));
-    let mut v = patient(); v["gender"] = json!(["female"]); variants.push(("list where a single value is due", v, "Patient.gender"));
-    let mut v = observation(); v["valueQuantity"]["value"] = json!("70.5"); variants.push(("decimal as string", v, "Observation.valueQuantity.value"));
-    let mut v = observation(); v.as_object_mut().unwrap().remove("status"); variants.push(("missing required element", v, "Observation.status"));
-    let mut v = observation(); v["effectiveDateTime"] = json!("2020-13-01"); variants.push(("bad dateTime", v, "Observation.effectiveDateTime"));
-    let mut v = observation(); v["valueString"] = json!("x"); variants.push(("two choices", v, "Observation.valueString"));
+    let mut v = patient();
+    v["birthDate"] = json!("1980-02-30");
+    variants.push(("impossible date", v, "Patient.birthDate"));
+    let mut v = patient();
+    v["birthDate"] = json!("06/05/1980");
+    variants.push(("date format", v, "Patient.birthDate"));
+    let mut v = patient();
+    v["favouriteColour"] = json!("blue");
+    variants.push(("unknown element", v, "Patient.favouriteColour"));
+    let mut v = patient();
+    v["active"] = json!("yes");
+    variants.push(("wrong primitive type", v, "Patient.active"));
+    let mut v = patient();
+    v["gender"] = json!("robot");
+    variants.push(("code outside required binding", v, "Patient.gender"));
+    let mut v = patient();
+    v["deceasedBoolean"] = json!("yes");
+    variants.push(("bad choice value", v, "Patient.deceasedBoolean"));
+    let mut v = patient();
+    v["deceasedText"] = json!("no");
+    variants.push(("unknown choice type", v, "Patient.deceasedText"));
+    let mut v = patient();
+    v["active"] = Value::Null;
+    variants.push(("null", v, "Patient.active"));
+    let mut v = patient();
+    v["name"][0]["family"] = json!("");
+    variants.push(("empty string", v, "Patient.name[0].family"));
+    let mut v = patient();
+    v["name"] = json!([]);
+    variants.push(("empty array", v, "Patient.name"));
+    let mut v = patient();
+    v["name"] = json!({"family": "x"});
+    variants.push(("single where a list is due", v, "Patient.name"));
+    let mut v = patient();
+    v["gender"] = json!(["female"]);
+    variants.push(("list where a single value is due", v, "Patient.gender"));
+    let mut v = observation();
+    v["valueQuantity"]["value"] = json!("70.5");
+    variants.push(("decimal as string", v, "Observation.valueQuantity.value"));
+    let mut v = observation();
+    v.as_object_mut().unwrap().remove("status");
+    variants.push(("missing required element", v, "Observation.status"));
+    let mut v = observation();
+    v["effectiveDateTime"] = json!("2020-13-01");
+    variants.push(("bad dateTime", v, "Observation.effectiveDateTime"));
+    let mut v = observation();
+    v["valueString"] = json!("x");
+    variants.push(("two choices", v, "Observation.valueString"));
     variants
 }
 
@@ -162,18 +222,44 @@ async fn broken_variants_are_refused_and_nothing_is_stored() {
                 (Method::PUT, format!("/fhir/{resource_type}/broken")),
                 (Method::POST, format!("/fhir/{resource_type}/$validate")),
             ] {
-                let reply = send(&app, fhir_request(method.clone(), &uri, &token, Some(&resource))).await;
-                assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{name} via {method} {uri}");
+                let reply = send(
+                    &app,
+                    fhir_request(method.clone(), &uri, &token, Some(&resource)),
+                )
+                .await;
+                assert_eq!(
+                    reply.status,
+                    StatusCode::BAD_REQUEST,
+                    "{name} via {method} {uri}"
+                );
                 let issues = reply.issues();
                 assert!(
                     issues.iter().any(|(at, _)| at.starts_with(expression)),
                     "{name}: expected an issue at {expression}, got {issues:?}"
                 );
             }
-            let history = send(&app, fhir_request(Method::GET, &format!("/fhir/{resource_type}/_history"), &token, None)).await;
+            let history = send(
+                &app,
+                fhir_request(
+                    Method::GET,
+                    &format!("/fhir/{resource_type}/_history"),
+                    &token,
+                    None,
+                ),
+            )
+            .await;
             assert_eq!(history.json()["total"], 0, "{name}: something was stored");
         }
-        let valid = send(&app, fhir_request(Method::POST, "/fhir/Patient/$validate", &token, Some(&json!({"resourceType": "Patient", "active": true})))).await;
+        let valid = send(
+            &app,
+            fhir_request(
+                Method::POST,
+                "/fhir/Patient/$validate",
+                &token,
+                Some(&json!({"resourceType": "Patient", "active": true})),
+            ),
+        )
+        .await;
         assert_eq!(valid.status, StatusCode::OK);
     })
     .await;

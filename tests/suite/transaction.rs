@@ -2,14 +2,12 @@
 //! all-or-nothing transactions, independent batch entries, conditional references, PATCH
 //! entries.
 
-mod common;
-
 use actix_web::http::{Method, StatusCode};
 use actix_web::test;
 use base64::Engine;
 use serde_json::{Value, json};
 
-use common::{each_backend, fhir_request, send};
+use crate::common::{each_backend, fhir_request, send};
 
 fn transaction(entries: Vec<Value>) -> Value {
     json!({"resourceType": "Bundle", "type": "transaction", "entry": entries})

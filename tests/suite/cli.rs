@@ -11,7 +11,10 @@ use serde_json::json;
 
 fn carnet(data_dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_carnet"));
-    command.arg("--data-dir").arg(data_dir).env_remove("CARNET_DATABASE_URL");
+    command
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("CARNET_DATABASE_URL");
     command
 }
 
@@ -27,9 +30,17 @@ fn run(command: &mut Command) -> (bool, String, String) {
 /// A plain HTTP/1.1 GET; returns the status and the body.
 fn http_get(port: u16, path: &str, token: Option<&str>) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n").ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     let status = response.split(' ').nth(1)?.parse().ok()?;
@@ -42,7 +53,8 @@ fn token_import_and_serve() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
 
-    let (ok, token, err) = run(carnet(&data).args(["token", "--sub", "Practitioner/cli", "--profession", "10"]));
+    let (ok, token, err) =
+        run(carnet(&data).args(["token", "--sub", "Practitioner/cli", "--profession", "10"]));
     assert!(ok, "{err}");
     let token = token.trim().to_owned();
     assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
@@ -58,35 +70,57 @@ fn token_import_and_serve() {
         {"resource": {"resourceType": "Observation", "status": "final", "code": {"text": "x"}, "subject": {"reference": "urn:uuid:0b4b5f0e-3f9d-4d2e-9c9a-2a3b4c5d6e7f"}}, "request": {"method": "POST", "url": "Observation"}}
     ]});
     std::fs::write(files.join("bundle.json"), bundle.to_string()).unwrap();
-    let ndjson = [json!({"resourceType": "Patient", "id": "nd-1"}), json!({"resourceType": "Patient", "id": "nd-2", "gender": "male"})]
-        .iter()
-        .map(|v| v.to_string())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let ndjson = [
+        json!({"resourceType": "Patient", "id": "nd-1"}),
+        json!({"resourceType": "Patient", "id": "nd-2", "gender": "male"}),
+    ]
+    .iter()
+    .map(|v| v.to_string())
+    .collect::<Vec<_>>()
+    .join("\n");
     std::fs::write(files.join("nested/patients.ndjson"), ndjson).unwrap();
     // A bad file: its first resource is fine, its second is not; neither may be stored.
-    let bad = [json!({"resourceType": "Patient", "id": "bad-1"}), json!({"resourceType": "Patient", "id": "bad-2", "birthDate": "1990-02-31"})]
-        .iter()
-        .map(|v| v.to_string())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let bad = [
+        json!({"resourceType": "Patient", "id": "bad-1"}),
+        json!({"resourceType": "Patient", "id": "bad-2", "birthDate": "1990-02-31"}),
+    ]
+    .iter()
+    .map(|v| v.to_string())
+    .collect::<Vec<_>>()
+    .join("\n");
     std::fs::write(files.join("nested/bad.ndjson"), bad).unwrap();
     std::fs::write(files.join("not-json.json"), "{ nope").unwrap();
     std::fs::write(files.join("readme.txt"), "ignored").unwrap();
 
     let (ok, out, err) = run(carnet(&data).arg("import").arg(&files));
     assert!(!ok, "bad files make the import exit non-zero");
-    assert!(out.contains("imported 2 file(s), 4 resource(s)"), "{out}{err}");
-    assert!(out.contains("bad.ndjson") && out.contains("birthDate"), "{out}");
+    assert!(
+        out.contains("imported 2 file(s), 4 resource(s)"),
+        "{out}{err}"
+    );
+    assert!(
+        out.contains("bad.ndjson") && out.contains("birthDate"),
+        "{out}"
+    );
     assert!(out.contains("not-json.json"), "{out}");
 
     let (ok, out, err) = run(carnet(&data).arg("migrate"));
     assert!(ok, "{err}");
     assert!(out.contains("up to date"));
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut server = carnet(&data)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--workers", "1"])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--workers",
+            "1",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -96,7 +130,10 @@ fn token_import_and_serve() {
         if let Some(reply) = http_get(port, "/fhir/metadata", None) {
             break reply;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     assert_eq!(metadata.0, 200);
@@ -109,6 +146,10 @@ fn token_import_and_serve() {
     let (status, body) = imported.expect("read imported patient");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"gender\":\"male\""));
-    assert_eq!(refused.map(|r| r.0), Some(404), "nothing of a bad file is stored");
+    assert_eq!(
+        refused.map(|r| r.0),
+        Some(404),
+        "nothing of a bad file is stored"
+    );
     assert_eq!(anonymous.map(|r| r.0), Some(401));
 }

@@ -1,16 +1,14 @@
 //! Concurrent writers to one resource never lose an update: without If-Match every update
 //! becomes its own version (or a 409 to retry); with the same If-Match exactly one wins.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde_json::json;
 
+use crate::common::databases;
 use carnet::auth::{Principal, PurposeOfUse, Subject};
 use carnet::interaction::{InteractionError, RequestContext, update};
-use common::databases;
 
 fn context() -> RequestContext {
     RequestContext {
@@ -32,7 +30,7 @@ fn context() -> RequestContext {
 #[test]
 fn concurrent_updates_are_serialised_or_refused_never_lost() {
     for database in databases() {
-        let app = Arc::new(common::TestApp::new(database));
+        let app = Arc::new(crate::common::TestApp::new(database));
         let services = app.services.clone();
         let seed = json!({"resourceType": "Patient", "id": "race", "active": true});
         update::update(&services, &context(), "Patient", "race", seed, None).unwrap();
@@ -54,7 +52,11 @@ fn concurrent_updates_are_serialised_or_refused_never_lost() {
             })
             .collect();
         let versions: BTreeSet<i64> = writers.into_iter().map(|w| w.join().unwrap().0).collect();
-        assert_eq!(versions, (2..=9).collect::<BTreeSet<i64>>(), "every update got its own version");
+        assert_eq!(
+            versions,
+            (2..=9).collect::<BTreeSet<i64>>(),
+            "every update got its own version"
+        );
 
         let racers: Vec<_> = (0..6)
             .map(|_| {
@@ -65,7 +67,11 @@ fn concurrent_updates_are_serialised_or_refused_never_lost() {
                 })
             })
             .collect();
-        let winners = racers.into_iter().map(|r| r.join().unwrap()).filter(|won| *won).count();
+        let winners = racers
+            .into_iter()
+            .map(|r| r.join().unwrap())
+            .filter(|won| *won)
+            .count();
         assert_eq!(winners, 1, "exactly one If-Match writer wins");
     }
 }

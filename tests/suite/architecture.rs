@@ -15,8 +15,16 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("storage", &["search", "fhir", "error"][..]),
         ("audit", &["storage", "consent", "fhir", "error"][..]),
         ("auth", &["config", "error"][..]),
-        ("interaction", &["auth", "config", "error", "fhir", "search", "storage", "consent", "audit"][..]),
-        ("rest", &["interaction", "auth", "config", "error", "fhir", "search"][..]),
+        (
+            "interaction",
+            &[
+                "auth", "config", "error", "fhir", "search", "storage", "consent", "audit",
+            ][..],
+        ),
+        (
+            "rest",
+            &["interaction", "auth", "config", "error", "fhir", "search"][..],
+        ),
         ("import", &["interaction", "auth", "error", "fhir"][..]),
     ])
 }
@@ -48,24 +56,39 @@ fn modules_only_use_what_the_architecture_allows() {
     let mut violations = Vec::new();
     let mut checked = 0;
     for file in &files {
-        let Some(module) = module_of(&src, file) else { continue };
-        let Some(may_use) = rules.get(module.as_str()) else { continue };
+        let Some(module) = module_of(&src, file) else {
+            continue;
+        };
+        let Some(may_use) = rules.get(module.as_str()) else {
+            continue;
+        };
         checked += 1;
         let text = std::fs::read_to_string(file).expect("read source");
         for (number, line) in text.lines().enumerate() {
             let mut rest = line;
             while let Some(at) = rest.find("crate::") {
                 let after = &rest[at + "crate::".len()..];
-                let used: String = after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                let used: String = after
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
                 if !used.is_empty() && used != module && !may_use.contains(&used.as_str()) {
-                    violations.push(format!("{}:{}: `{module}` uses `{used}`", file.display(), number + 1));
+                    violations.push(format!(
+                        "{}:{}: `{module}` uses `{used}`",
+                        file.display(),
+                        number + 1
+                    ));
                 }
                 rest = after;
             }
         }
     }
     assert!(checked > 20, "the scan found too few files ({checked})");
-    assert!(violations.is_empty(), "architecture violations:\n{}", violations.join("\n"));
+    assert!(
+        violations.is_empty(),
+        "architecture violations:\n{}",
+        violations.join("\n")
+    );
 }
 
 #[test]

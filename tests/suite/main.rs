@@ -1,0 +1,19 @@
+//! Carnet's behaviour tests, in one binary: every test goes through the real HTTP app (or the
+//! `carnet` binary) over a fresh database, on SQLite and, when `CARNET_TEST_DATABASE_URL` is
+//! set, on PostgreSQL too.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on an unexpected value"
+)]
+
+mod architecture;
+mod capability;
+mod cli;
+mod common;
+mod concurrency;
+mod examples;
+mod history;
+mod patch;
+mod rest_crud;
+mod transaction;
