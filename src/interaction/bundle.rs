@@ -8,15 +8,15 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value};
 
 use super::bundle_entry::{Entry, EntryMethod, conditional_reference, parse_entry, patch_document};
-use super::conditional::matching_ids;
+use super::conditional::{Match, single_match};
 use super::context::{RequestContext, Services};
 use super::create::{CreateOutcome, create_in};
-use super::delete::delete_in;
+use super::delete::{delete_conditional_in, delete_in};
 use super::error::InteractionError;
-use super::patch::{parse_patch, patch_in};
+use super::patch::{parse_patch, patch_conditional_in, patch_in};
 use super::stored::StoredResource;
 use super::target;
-use super::update::{check_body_id, update_in};
+use super::update::{check_body_id, update_conditional_in, update_in};
 use super::write::check_incoming;
 use super::{delete, patch, read, update, vread};
 use crate::fhir::ids::{ResourceId, ResourceType};
@@ -306,18 +306,11 @@ fn resolve_references(
         };
         let reference = match (item.entry.method, &item.new_id, &item.entry.url.id) {
             (EntryMethod::Post, Some(new_id), _) => match &item.entry.if_none_exist {
-                Some(criteria) => match matching_ids(conn, &item.res_type, criteria)?.as_slice() {
-                    [] => format!("{}/{new_id}", item.res_type),
-                    [one] => format!("{}/{one}", item.res_type),
-                    _ => {
-                        return Err(in_entry(
-                            InteractionError::PreconditionFailed(format!(
-                                "ifNoneExist `{criteria}` matches more than one `{}`",
-                                item.res_type
-                            )),
-                            item.entry.index,
-                        ));
-                    }
+                Some(criteria) => match single_match(conn, &item.res_type, criteria)
+                    .map_err(|e| in_entry(e, item.entry.index))?
+                {
+                    Match::None => format!("{}/{new_id}", item.res_type),
+                    Match::One(found) => format!("{}/{found}", item.res_type),
                 },
                 None => format!("{}/{new_id}", item.res_type),
             },
@@ -339,17 +332,17 @@ fn resolve_references(
             };
             let res_type = target::resource_type(services, type_name)
                 .map_err(|e| in_entry(e, item.entry.index))?;
-            *resolved = match matching_ids(conn, &res_type, query)?.as_slice() {
-                [one] => format!("{type_name}/{one}"),
-                found => {
+            *resolved = match single_match(conn, &res_type, query) {
+                Ok(Match::One(found)) => format!("{type_name}/{found}"),
+                Ok(Match::None) | Err(InteractionError::PreconditionFailed(_)) => {
                     return Err(in_entry(
                         InteractionError::PreconditionFailed(format!(
-                            "the conditional reference `{reference}` matches {} resources instead of one",
-                            found.len()
+                            "the conditional reference `{reference}` must match exactly one resource"
                         )),
                         item.entry.index,
                     ));
                 }
+                Err(other) => return Err(other),
             };
         }
         conditional.extend(replacements.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -410,51 +403,46 @@ fn run_planned(
         }
         (EntryMethod::Put, None, Some(query)) => {
             let content = item.content.take().unwrap_or_default();
-            let id = match matching_ids(conn, &res_type, query)?.as_slice() {
-                [] => match content.get("id").and_then(Value::as_str) {
-                    Some(id) => target::resource_id(id)?,
-                    None => ResourceId::generate(),
-                },
-                [one] => target::resource_id(one)?,
-                _ => {
-                    return Err(InteractionError::PreconditionFailed(format!(
-                        "the criteria `{query}` match more than one `{res_type}`"
-                    )));
-                }
-            };
-            update_in(conn, context, &res_type, &id, content, item.entry.if_match).map(updated)
+            update_conditional_in(
+                conn,
+                context,
+                &res_type,
+                query,
+                content,
+                item.entry.if_match,
+            )
+            .map(updated)
         }
-        (EntryMethod::Patch, _, _) => {
+        (EntryMethod::Patch, id, query) => {
             let operations = item
                 .patch
                 .take()
                 .unwrap_or_else(|| json_patch::Patch(Vec::new()));
-            let id = match (&url.id, &url.query) {
-                (Some(id), None) => target::resource_id(id)?,
-                (None, Some(query)) => match matching_ids(conn, &res_type, query)?.as_slice() {
-                    [one] => target::resource_id(one)?,
-                    [] => {
-                        return Err(InteractionError::NotFound(format!(
-                            "no `{res_type}` matches `{query}`"
-                        )));
-                    }
-                    _ => {
-                        return Err(InteractionError::PreconditionFailed(format!(
-                            "the criteria `{query}` match more than one `{res_type}`"
-                        )));
-                    }
-                },
-                _ => return Err(unsupported_entry(&item.entry)),
-            };
-            patch_in(
-                conn,
-                services,
-                context,
-                &res_type,
-                &id,
-                &operations,
-                item.entry.if_match,
-            )
+            let if_match = item.entry.if_match;
+            match (id, query) {
+                (Some(id), None) => {
+                    let id = target::resource_id(id)?;
+                    patch_in(
+                        conn,
+                        services,
+                        context,
+                        &res_type,
+                        &id,
+                        &operations,
+                        if_match,
+                    )
+                }
+                (None, Some(query)) => patch_conditional_in(
+                    conn,
+                    services,
+                    context,
+                    &res_type,
+                    query,
+                    &operations,
+                    if_match,
+                ),
+                _ => Err(unsupported_entry(&item.entry)),
+            }
             .map(EntryResult::Updated)
         }
         (EntryMethod::Delete, Some(id), None) => {
@@ -463,14 +451,7 @@ fn run_planned(
                 .map(|_| EntryResult::Deleted)
         }
         (EntryMethod::Delete, None, Some(query)) => {
-            match matching_ids(conn, &res_type, query)?.as_slice() {
-                [] => Ok(EntryResult::Deleted),
-                [one] => delete_in(conn, context, &res_type, &target::resource_id(one)?, None)
-                    .map(|_| EntryResult::Deleted),
-                _ => Err(InteractionError::PreconditionFailed(format!(
-                    "the criteria `{query}` match more than one `{res_type}`"
-                ))),
-            }
+            delete_conditional_in(conn, context, &res_type, query).map(|_| EntryResult::Deleted)
         }
         (EntryMethod::Get | EntryMethod::Head, Some(id), None) => {
             read_in(conn, &res_type, id, url.version.as_deref()).map(EntryResult::Read)

@@ -5,15 +5,42 @@
 use std::collections::BTreeSet;
 
 use super::error::InteractionError;
-use crate::fhir::ids::ResourceType;
+use crate::fhir::ids::{ResourceId, ResourceType};
 use crate::search::criteria::{Criterion, parse_criteria};
 use crate::storage::{Conn, tokens, versions};
+
+/// The outcome of criteria that may match at most one resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Match {
+    None,
+    One(ResourceId),
+}
+
+/// The one live `res_type` matching `criteria`, if any; more than one is 412, as the
+/// conditional interactions of the spec require.
+pub fn single_match(
+    conn: &mut Conn<'_>,
+    res_type: &ResourceType,
+    criteria: &str,
+) -> Result<Match, InteractionError> {
+    match matching_ids(conn, res_type, criteria)?.as_slice() {
+        [] => Ok(Match::None),
+        [one] => ResourceId::parse(one).map(Match::One).ok_or_else(|| {
+            InteractionError::Storage(crate::storage::StorageError::Corrupt(format!(
+                "stored id `{one}` is not a valid id"
+            )))
+        }),
+        _ => Err(InteractionError::PreconditionFailed(format!(
+            "the criteria `{criteria}` match more than one `{res_type}`"
+        ))),
+    }
+}
 
 /// How many matches we look at: conditional operations only distinguish 0, 1 and "more".
 const MATCH_LIMIT: i64 = 2;
 
 /// Ids (sorted, at most 2) of live `res_type` resources matching `query`.
-pub fn matching_ids(
+fn matching_ids(
     conn: &mut Conn<'_>,
     res_type: &ResourceType,
     query: &str,

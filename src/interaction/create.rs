@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::conditional::matching_ids;
+use super::conditional::{Match, single_match};
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::stored::StoredResource;
@@ -60,22 +60,13 @@ pub(crate) fn create_in(
     if_none_exist: Option<&str>,
     new_id: ResourceId,
 ) -> Result<CreateOutcome, InteractionError> {
-    if let Some(criteria) = if_none_exist {
-        let matches = matching_ids(conn, res_type, criteria)?;
-        match matches.as_slice() {
-            [] => {}
-            [one] => {
-                let row = versions::current(conn, res_type.as_str(), one)?
-                    .and_then(StoredResource::from_current)
-                    .ok_or(StorageError::VersionConflict)?;
-                return Ok(CreateOutcome::Existing(row));
-            }
-            _ => {
-                return Err(InteractionError::PreconditionFailed(format!(
-                    "If-None-Exist `{criteria}` matches more than one `{res_type}`"
-                )));
-            }
-        }
+    if let Some(criteria) = if_none_exist
+        && let Match::One(id) = single_match(conn, res_type, criteria)?
+    {
+        let row = versions::current(conn, res_type.as_str(), id.as_str())?
+            .and_then(StoredResource::from_current)
+            .ok_or(StorageError::VersionConflict)?;
+        return Ok(CreateOutcome::Existing(row));
     }
     let stored = save(
         conn,

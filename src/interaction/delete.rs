@@ -3,7 +3,7 @@
 //! a missing or already deleted resource succeeds without writing anything; a later read
 //! is 410 and the deletion is a version in the history.
 
-use super::conditional::matching_ids;
+use super::conditional::{Match, single_match};
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::target;
@@ -40,18 +40,25 @@ pub fn delete_conditional(
     criteria: &str,
 ) -> Result<DeleteOutcome, InteractionError> {
     let res_type = target::resource_type(services, type_name)?;
-    services.store.write(|conn| {
-        let matches = matching_ids(conn, &res_type, criteria)?;
-        match matches.as_slice() {
-            [] => Ok(DeleteOutcome {
-                deleted_version: None,
-            }),
-            [one] => delete_in(conn, context, &res_type, &target::resource_id(one)?, None),
-            _ => Err(InteractionError::PreconditionFailed(format!(
-                "the criteria `{criteria}` match more than one `{res_type}`"
-            ))),
-        }
-    })
+    services
+        .store
+        .write(|conn| delete_conditional_in(conn, context, &res_type, criteria))
+}
+
+/// Conditional delete inside the caller's transaction: nothing to do without a match, the
+/// match deleted, 412 for more than one.
+pub(crate) fn delete_conditional_in(
+    conn: &mut Conn<'_>,
+    context: &RequestContext,
+    res_type: &ResourceType,
+    criteria: &str,
+) -> Result<DeleteOutcome, InteractionError> {
+    match single_match(conn, res_type, criteria)? {
+        Match::None => Ok(DeleteOutcome {
+            deleted_version: None,
+        }),
+        Match::One(id) => delete_in(conn, context, res_type, &id, None),
+    }
 }
 
 /// The delete itself, inside the caller's transaction.

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::conditional::matching_ids;
+use super::conditional::{Match, single_match};
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::stored::StoredResource;
@@ -50,28 +50,34 @@ pub fn patch_conditional(
     let res_type = target::resource_type(services, type_name)?;
     let operations = parse_patch(patch_document)?;
     services.store.write(|conn| {
-        let matches = matching_ids(conn, &res_type, criteria)?;
-        match matches.as_slice() {
-            [] => Err(InteractionError::NotFound(format!(
-                "no `{res_type}` matches the criteria `{criteria}`"
-            ))),
-            [one] => {
-                let id = target::resource_id(one)?;
-                patch_in(
-                    conn,
-                    services,
-                    context,
-                    &res_type,
-                    &id,
-                    &operations,
-                    if_match,
-                )
-            }
-            _ => Err(InteractionError::PreconditionFailed(format!(
-                "the criteria `{criteria}` match more than one `{res_type}`"
-            ))),
-        }
+        patch_conditional_in(
+            conn,
+            services,
+            context,
+            &res_type,
+            criteria,
+            &operations,
+            if_match,
+        )
     })
+}
+
+/// Conditional patch inside the caller's transaction: no match is 404, more than one 412.
+pub(crate) fn patch_conditional_in(
+    conn: &mut Conn<'_>,
+    services: &Services,
+    context: &RequestContext,
+    res_type: &ResourceType,
+    criteria: &str,
+    operations: &json_patch::Patch,
+    if_match: Option<i64>,
+) -> Result<StoredResource, InteractionError> {
+    match single_match(conn, res_type, criteria)? {
+        Match::None => Err(InteractionError::NotFound(format!(
+            "no `{res_type}` matches the criteria `{criteria}`"
+        ))),
+        Match::One(id) => patch_in(conn, services, context, res_type, &id, operations, if_match),
+    }
 }
 
 /// Reads a JSON Patch document (400 when it is not one).

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::conditional::matching_ids;
+use super::conditional::{Match, single_match};
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::stored::StoredResource;
@@ -51,26 +51,33 @@ pub fn update_conditional(
 ) -> Result<UpdateOutcome, InteractionError> {
     let res_type = target::resource_type(services, type_name)?;
     let content = check_incoming(services, body, &res_type)?;
-    services.store.write(|conn| {
-        let matches = matching_ids(conn, &res_type, criteria)?;
-        let body_id = content.get("id").and_then(Value::as_str);
-        let id = match (matches.as_slice(), body_id) {
-            ([], Some(id)) => target::resource_id(id)?,
-            ([], None) => ResourceId::generate(),
-            ([one], Some(id)) if one != id => {
-                return Err(InteractionError::invalid(format!(
-                    "the resource id `{id}` differs from the id `{one}` the criteria match"
-                )));
-            }
-            ([one], _) => target::resource_id(one)?,
-            _ => {
-                return Err(InteractionError::PreconditionFailed(format!(
-                    "the criteria `{criteria}` match more than one `{res_type}`"
-                )));
-            }
-        };
-        update_in(conn, context, &res_type, &id, content, if_match)
-    })
+    services
+        .store
+        .write(|conn| update_conditional_in(conn, context, &res_type, criteria, content, if_match))
+}
+
+/// Conditional update inside the caller's transaction: no match creates (with the body's
+/// id, or a new one), one match updates it, more is 412.
+pub(crate) fn update_conditional_in(
+    conn: &mut Conn<'_>,
+    context: &RequestContext,
+    res_type: &ResourceType,
+    criteria: &str,
+    content: Map<String, Value>,
+    if_match: Option<i64>,
+) -> Result<UpdateOutcome, InteractionError> {
+    let body_id = content.get("id").and_then(Value::as_str);
+    let id = match (single_match(conn, res_type, criteria)?, body_id) {
+        (Match::None, Some(id)) => target::resource_id(id)?,
+        (Match::None, None) => ResourceId::generate(),
+        (Match::One(found), Some(id)) if found.as_str() != id => {
+            return Err(InteractionError::invalid(format!(
+                "the resource id `{id}` differs from the id `{found}` the criteria match"
+            )));
+        }
+        (Match::One(found), _) => found,
+    };
+    update_in(conn, context, res_type, &id, content, if_match)
 }
 
 /// The body of an update must carry the id of the URL (400 otherwise, as the spec says).
