@@ -88,19 +88,20 @@ impl Store {
     }
 
     /// Runs `work` in one transaction: committed (durably) if it returns `Ok`, rolled back
-    /// otherwise. SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so that two
-    /// writers never deadlock on a lock upgrade.
+    /// otherwise. On SQLite the work runs in a savepoint of a shared write transaction that
+    /// one fsync commits for a whole burst of writers (group commit, `group_commit.rs`).
     pub fn write<T, E: From<StorageError>>(
         &self,
         work: impl FnOnce(&mut Conn<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
-        let outcome = match self.backend.get()? {
+        let outcome = match &self.backend {
             #[cfg(feature = "sqlite")]
-            PooledConn::Sqlite(mut c) => {
-                c.immediate_transaction(|c| work(&mut Conn::Sqlite(c)).map_err(TxError::Caller))
+            Backend::Sqlite { writer, .. } => {
+                return writer.run(|c| work(&mut Conn::Sqlite(c)));
             }
             #[cfg(feature = "postgres")]
-            PooledConn::Postgres(mut c) => {
+            Backend::Postgres(pool) => {
+                let mut c = pool.get().map_err(StorageError::from)?;
                 c.transaction(|c| work(&mut Conn::Postgres(c)).map_err(TxError::Caller))
             }
         };

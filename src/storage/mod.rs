@@ -4,6 +4,8 @@
 
 mod conn;
 mod error;
+#[cfg(feature = "sqlite")]
+mod group_commit;
 pub mod history;
 mod pool;
 mod schema;

@@ -3,6 +3,7 @@
 //! and the embedded migrations of each backend.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -15,17 +16,25 @@ use diesel::PgConnection;
 use diesel::SqliteConnection;
 
 use super::error::StorageError;
+#[cfg(feature = "sqlite")]
+use super::group_commit::GroupCommit;
+#[cfg(feature = "sqlite")]
+use diesel::Connection;
 
 #[cfg(feature = "sqlite")]
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 #[cfg(feature = "postgres")]
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-/// A pool of connections to one of the two backends.
+/// A pool of connections to one of the two backends. SQLite writes go through one
+/// dedicated connection with group commit; its pool serves reads.
 #[derive(Clone)]
 pub enum Backend {
     #[cfg(feature = "sqlite")]
-    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+    Sqlite {
+        pool: Pool<ConnectionManager<SqliteConnection>>,
+        writer: Arc<GroupCommit>,
+    },
     #[cfg(feature = "postgres")]
     Postgres(Pool<ConnectionManager<PgConnection>>),
 }
@@ -66,12 +75,16 @@ struct SqliteSetup;
 #[cfg(feature = "sqlite")]
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; \
-             PRAGMA foreign_keys = ON; PRAGMA cache_size = -32000; PRAGMA temp_store = MEMORY;",
-        )
-        .map_err(diesel::r2d2::Error::QueryError)
+        configure_sqlite(conn).map_err(diesel::r2d2::Error::QueryError)
     }
+}
+
+#[cfg(feature = "sqlite")]
+fn configure_sqlite(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; \
+         PRAGMA foreign_keys = ON; PRAGMA cache_size = -32000; PRAGMA temp_store = MEMORY;",
+    )
 }
 
 impl Backend {
@@ -87,7 +100,7 @@ impl Backend {
     pub fn kind(&self) -> BackendKind {
         match self {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(_) => BackendKind::Sqlite,
+            Backend::Sqlite { .. } => BackendKind::Sqlite,
             #[cfg(feature = "postgres")]
             Backend::Postgres(_) => BackendKind::Postgres,
         }
@@ -96,7 +109,7 @@ impl Backend {
     pub fn get(&self) -> Result<PooledConn, StorageError> {
         Ok(match self {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(pool) => PooledConn::Sqlite(pool.get()?),
+            Backend::Sqlite { pool, .. } => PooledConn::Sqlite(pool.get()?),
             #[cfg(feature = "postgres")]
             Backend::Postgres(pool) => PooledConn::Postgres(pool.get()?),
         })
@@ -141,7 +154,13 @@ fn open_sqlite(url: &str, pool_size: u32) -> Result<Backend, StorageError> {
         .connection_customizer(Box::new(SqliteSetup))
         .build(ConnectionManager::<SqliteConnection>::new(path))
         .map_err(|e| StorageError::Connection(e.to_string()))?;
-    Ok(Backend::Sqlite(pool))
+    let mut writer =
+        SqliteConnection::establish(path).map_err(|e| StorageError::Connection(e.to_string()))?;
+    configure_sqlite(&mut writer)?;
+    Ok(Backend::Sqlite {
+        pool,
+        writer: Arc::new(GroupCommit::new(writer)),
+    })
 }
 
 #[cfg(not(feature = "sqlite"))]

@@ -75,3 +75,60 @@ fn concurrent_updates_are_serialised_or_refused_never_lost() {
         assert_eq!(winners, 1, "exactly one If-Match writer wins");
     }
 }
+
+#[test]
+fn concurrent_creates_are_all_committed_and_readable() {
+    for database in databases() {
+        let app = crate::common::TestApp::new(database);
+        let services = app.services.clone();
+        let writers: Vec<_> = (0..16)
+            .map(|w| {
+                let services = services.clone();
+                std::thread::spawn(move || {
+                    (0..10)
+                        .map(|i| {
+                            let body = json!({"resourceType": "Patient", "identifier": [{"value": format!("{w}-{i}")}]});
+                            carnet::interaction::create::create(&services, &context(), "Patient", body, None)
+                                .map(|outcome| outcome.resource().id.clone())
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let ids: Vec<String> = writers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), 160);
+        for id in &ids {
+            let read = carnet::interaction::read::read(&services, &context(), "Patient", id);
+            assert!(read.is_ok(), "{id} was acknowledged but is not readable");
+        }
+        // A failing writer in the middle of a burst does not take the others down.
+        let mixed: Vec<_> = (0..8)
+            .map(|i| {
+                let services = services.clone();
+                std::thread::spawn(move || {
+                    let body = json!({"resourceType": "Patient", "id": format!("m{i}")});
+                    // Odd writers name a version that does not exist: they fail alone.
+                    let expected = if i % 2 == 0 { None } else { Some(7) };
+                    update::update(
+                        &services,
+                        &context(),
+                        "Patient",
+                        &format!("m{i}"),
+                        body,
+                        expected,
+                    )
+                    .is_ok()
+                })
+            })
+            .collect();
+        let outcomes: Vec<bool> = mixed.into_iter().map(|m| m.join().unwrap()).collect();
+        assert_eq!(
+            outcomes,
+            [true, false, true, false, true, false, true, false]
+        );
+    }
+}
