@@ -1,0 +1,78 @@
+//! Tests of the registry loaded from the embedded R4 definitions.
+
+use super::*;
+
+#[test]
+fn loads_every_r4_parameter() {
+    let registry = SearchRegistry::r4().expect("the embedded registry loads");
+    assert_eq!(registry.fhir_version(), "4.0.1");
+    let definitions: Vec<_> = registry.definitions().collect();
+    // 1375 SearchParameters, 1706 (parameter, base) pairs.
+    assert_eq!(definitions.len(), 1706);
+    let unsupported: Vec<_> = definitions
+        .iter()
+        .filter(|d| !d.is_supported())
+        .map(|d| d.code())
+        .collect();
+    assert_eq!(unsupported, ["_content", "_query", "_text", "near"]);
+}
+
+#[test]
+fn finds_parameters_by_type_and_code() {
+    let registry = SearchRegistry::r4().expect("registry");
+    let patient = registry.param("Patient", "general-practitioner").expect("param");
+    assert_eq!(patient.param_type(), SearchParamType::Reference);
+    assert_eq!(patient.expression_text(), Some("Patient.generalPractitioner"));
+    assert_eq!(patient.targets(), ["Organization", "Practitioner", "PractitionerRole"]);
+    assert!(patient.modifiers().iter().any(|m| m == "identifier"));
+
+    let shared = registry.param("Observation", "patient").expect("clinical-patient");
+    assert_eq!(shared.id(), "clinical-patient");
+    assert_eq!(
+        shared.expression_text(),
+        Some("Observation.subject.where(resolve() is Patient)")
+    );
+    assert_eq!(shared.base(), "Observation");
+
+    let date = registry.param("Observation", "date").expect("date");
+    assert_eq!(date.comparators().len(), 9);
+
+    let composite = registry.param("Observation", "code-value-quantity").expect("cvq");
+    let codes: Vec<_> = composite.components().iter().map(|c| c.code()).collect();
+    assert_eq!(codes, ["code", "value-quantity"]);
+    assert_eq!(composite.components()[1].param_type(), SearchParamType::Quantity);
+
+    assert!(registry.param("Patient", "nope").is_none());
+    assert!(registry.param("Nope", "name").is_none());
+    assert_eq!(registry.params_of("Nope").count(), 0);
+}
+
+#[test]
+fn common_parameters_apply_to_every_type() {
+    let registry = SearchRegistry::r4().expect("registry");
+    for ty in registry.resource_types() {
+        for code in ["_id", "_lastUpdated", "_tag", "_security", "_profile", "_source"] {
+            let def = registry.param(ty, code).expect(code);
+            assert!(def.is_common() && def.is_supported(), "{ty} {code}");
+        }
+    }
+    assert!(registry.param("Patient", "_text").is_some());
+    assert!(registry.param("Bundle", "_text").is_none());
+    let codes: Vec<_> = registry.params_of("Patient").map(|p| p.code()).collect();
+    let mut sorted = codes.clone();
+    sorted.sort_unstable();
+    assert_eq!(codes, sorted);
+    assert!(codes.contains(&"_tag") && codes.contains(&"birthdate"));
+}
+
+#[test]
+fn keeps_the_corrected_relationship_components() {
+    let registry = SearchRegistry::r4().expect("registry");
+    let def = registry.param("DocumentReference", "relationship").expect("param");
+    let parts: Vec<_> = def
+        .components()
+        .iter()
+        .map(|c| (c.code(), c.expression().map(Expression::text)))
+        .collect();
+    assert_eq!(parts, [("relatesto", Some("target")), ("relation", Some("code"))]);
+}
