@@ -185,7 +185,16 @@ def generate(package: pathlib.Path) -> dict:
         "fhirVersion": "4.0.1",
         "source": PACKAGE,
         "parameters": out,
+        "patientCompartment": patient_compartment(package),
     }
+
+
+def patient_compartment(package: pathlib.Path) -> dict[str, list[str]]:
+    """For each resource type in the Patient compartment, the parameters that link it to
+    its patient(s), from CompartmentDefinition-patient.json."""
+    with open(package / "CompartmentDefinition-patient.json", encoding="utf-8") as f:
+        definition = json.load(f)
+    return {r["code"]: sorted(r["param"]) for r in definition["resource"] if r.get("param")}
 
 
 def main() -> int:

@@ -12,6 +12,7 @@ use crate::fhir::schema::{Schema, SchemaError};
 use crate::interaction::{Limits, Services, SystemClock};
 use crate::rest::AppState;
 use crate::rest::capability::capability_statement;
+use crate::search::registry::{RegistryError, SearchRegistry};
 use crate::storage::{StorageError, Store};
 
 /// Why Carnet could not start.
@@ -23,6 +24,8 @@ pub enum StartError {
     Auth(#[from] AuthError),
     #[error("R4 definitions: {0}")]
     Schema(#[from] SchemaError),
+    #[error("R4 search parameters: {0}")]
+    Registry(#[from] RegistryError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -39,9 +42,12 @@ pub fn open_store(config: &Config) -> Result<Store, StartError> {
 
 /// The interaction services over an open store.
 pub fn services(store: Store) -> Result<Services, StartError> {
+    let schema = Arc::new(Schema::r4()?);
+    let registry = Arc::new(SearchRegistry::r4_with_schema(schema.clone())?);
     Ok(Services {
         store,
-        schema: Arc::new(Schema::r4()?),
+        schema,
+        registry,
         clock: Arc::new(SystemClock),
         limits: Limits::default(),
     })

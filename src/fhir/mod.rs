@@ -5,6 +5,7 @@
 
 pub mod ids;
 pub mod instant;
+pub mod labels;
 pub mod outcome;
 pub mod resource;
 pub mod schema;

@@ -387,6 +387,7 @@ fn run_planned(
             let new_id = item.new_id.clone().unwrap_or_else(ResourceId::generate);
             create_in(
                 conn,
+                services,
                 context,
                 &res_type,
                 content,
@@ -399,12 +400,22 @@ fn run_planned(
             let id = target::resource_id(id)?;
             let content = item.content.take().unwrap_or_default();
             check_body_id(&content, &res_type, Some(&id))?;
-            update_in(conn, context, &res_type, &id, content, item.entry.if_match).map(updated)
+            update_in(
+                conn,
+                services,
+                context,
+                &res_type,
+                &id,
+                content,
+                item.entry.if_match,
+            )
+            .map(updated)
         }
         (EntryMethod::Put, None, Some(query)) => {
             let content = item.content.take().unwrap_or_default();
             update_conditional_in(
                 conn,
+                services,
                 context,
                 &res_type,
                 query,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::auth::Principal;
 use crate::fhir::schema::Schema;
+use crate::search::registry::SearchRegistry;
 use crate::storage::Store;
 
 /// A source of the current time, injectable so that tests control it.
@@ -49,6 +50,7 @@ impl Default for Limits {
 pub struct Services {
     pub store: Store,
     pub schema: Arc<Schema>,
+    pub registry: Arc<SearchRegistry>,
     pub clock: Arc<dyn Clock>,
     pub limits: Limits,
 }

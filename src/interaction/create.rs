@@ -9,7 +9,7 @@ use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::stored::StoredResource;
 use super::target;
-use super::write::{check_incoming, save};
+use super::write::{NextVersion, check_incoming, save};
 use crate::fhir::ids::{ResourceId, ResourceType};
 use crate::storage::versions::{self, WriteMethod};
 use crate::storage::{Conn, StorageError};
@@ -42,6 +42,7 @@ pub fn create(
     services.store.write(|conn| {
         create_in(
             conn,
+            services,
             context,
             &res_type,
             content,
@@ -54,6 +55,7 @@ pub fn create(
 /// The create itself, inside the caller's transaction; `new_id` is used if it creates.
 pub(crate) fn create_in(
     conn: &mut Conn<'_>,
+    services: &Services,
     context: &RequestContext,
     res_type: &ResourceType,
     content: Map<String, Value>,
@@ -70,12 +72,15 @@ pub(crate) fn create_in(
     }
     let stored = save(
         conn,
+        services,
         context,
-        res_type.as_str(),
-        new_id.as_str(),
+        NextVersion {
+            res_type: res_type.as_str(),
+            id: new_id.as_str(),
+            previous: None,
+            method: WriteMethod::Create,
+        },
         content,
-        None,
-        WriteMethod::Create,
     )?;
     Ok(CreateOutcome::Created(stored))
 }

@@ -10,7 +10,7 @@ use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::stored::StoredResource;
 use super::target;
-use super::write::{check_if_match, check_incoming, save};
+use super::write::{NextVersion, check_if_match, check_incoming, save};
 use crate::fhir::ids::{ResourceId, ResourceType};
 use crate::storage::Conn;
 use crate::storage::versions::{self, WriteMethod};
@@ -133,11 +133,14 @@ pub(crate) fn patch_in(
     let content = check_incoming(services, document, res_type)?;
     save(
         conn,
+        services,
         context,
-        res_type.as_str(),
-        id.as_str(),
+        NextVersion {
+            res_type: res_type.as_str(),
+            id: id.as_str(),
+            previous: Some(&row),
+            method: WriteMethod::Patch,
+        },
         content,
-        Some(&row),
-        WriteMethod::Patch,
     )
 }

@@ -9,7 +9,7 @@ use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::stored::StoredResource;
 use super::target;
-use super::write::{check_if_match, check_incoming, save};
+use super::write::{NextVersion, check_if_match, check_incoming, save};
 use crate::fhir::ids::{ResourceId, ResourceType};
 use crate::fhir::outcome::OutcomeIssue;
 use crate::storage::Conn;
@@ -37,7 +37,7 @@ pub fn update(
     check_body_id(&content, &res_type, Some(&id))?;
     services
         .store
-        .write(|conn| update_in(conn, context, &res_type, &id, content, if_match))
+        .write(|conn| update_in(conn, services, context, &res_type, &id, content, if_match))
 }
 
 /// Conditional update: the criteria pick the resource to update.
@@ -51,15 +51,18 @@ pub fn update_conditional(
 ) -> Result<UpdateOutcome, InteractionError> {
     let res_type = target::resource_type(services, type_name)?;
     let content = check_incoming(services, body, &res_type)?;
-    services
-        .store
-        .write(|conn| update_conditional_in(conn, context, &res_type, criteria, content, if_match))
+    services.store.write(|conn| {
+        update_conditional_in(
+            conn, services, context, &res_type, criteria, content, if_match,
+        )
+    })
 }
 
 /// Conditional update inside the caller's transaction: no match creates (with the body's
 /// id, or a new one), one match updates it, more is 412.
 pub(crate) fn update_conditional_in(
     conn: &mut Conn<'_>,
+    services: &Services,
     context: &RequestContext,
     res_type: &ResourceType,
     criteria: &str,
@@ -77,7 +80,7 @@ pub(crate) fn update_conditional_in(
         }
         (Match::One(found), _) => found,
     };
-    update_in(conn, context, res_type, &id, content, if_match)
+    update_in(conn, services, context, res_type, &id, content, if_match)
 }
 
 /// The body of an update must carry the id of the URL (400 otherwise, as the spec says).
@@ -106,6 +109,7 @@ pub(crate) fn check_body_id(
 /// The update itself, inside the caller's transaction.
 pub(crate) fn update_in(
     conn: &mut Conn<'_>,
+    services: &Services,
     context: &RequestContext,
     res_type: &ResourceType,
     id: &ResourceId,
@@ -122,12 +126,15 @@ pub(crate) fn update_in(
     };
     let resource = save(
         conn,
+        services,
         context,
-        res_type.as_str(),
-        id.as_str(),
+        NextVersion {
+            res_type: res_type.as_str(),
+            id: id.as_str(),
+            previous: current.as_ref(),
+            method,
+        },
         content,
-        current.as_ref(),
-        method,
     )?;
     Ok(UpdateOutcome { resource, created })
 }

@@ -9,11 +9,14 @@ use super::error::InteractionError;
 use super::stored::StoredResource;
 use crate::fhir::ids::ResourceType;
 use crate::fhir::instant::format_instant;
+use crate::fhir::labels::security_labels;
 use crate::fhir::outcome::{OutcomeIssue, Severity};
-use crate::fhir::resource::{identifiers, set_server_fields};
+use crate::fhir::resource::set_server_fields;
 use crate::fhir::validate::validate_resource;
+use crate::search::compartment::patient_ids;
+use crate::search::extract::extract;
 use crate::storage::Conn;
-use crate::storage::tokens::{self, TokenValue};
+use crate::storage::index::{self, IndexRows};
 use crate::storage::versions::{self, CurrentRow, NewVersion, WriteMethod};
 
 /// Validates `body` as a resource of `expected` type; returns its JSON object.
@@ -60,17 +63,32 @@ pub fn validation_issues(services: &Services, body: &Value) -> Vec<OutcomeIssue>
         .collect()
 }
 
+/// Which version `save` writes: of which resource, after which current row (`None` for a
+/// resource never stored), and how it came to be.
+#[derive(Debug, Clone, Copy)]
+pub struct NextVersion<'a> {
+    pub res_type: &'a str,
+    pub id: &'a str,
+    pub previous: Option<&'a CurrentRow>,
+    pub method: WriteMethod,
+}
+
 /// Stores `content` as the next version of `res_type/id` after `previous` (or as version 1)
-/// and refreshes its index rows; all inside the caller's transaction.
+/// and replaces its index rows (search values, patient compartment, security labels); all
+/// inside the caller's transaction.
 pub fn save(
     conn: &mut Conn<'_>,
+    services: &Services,
     context: &RequestContext,
-    res_type: &str,
-    id: &str,
+    next: NextVersion<'_>,
     mut content: Map<String, Value>,
-    previous: Option<&CurrentRow>,
-    method: WriteMethod,
 ) -> Result<StoredResource, InteractionError> {
+    let NextVersion {
+        res_type,
+        id,
+        previous,
+        method,
+    } = next;
     let version_id = previous.map_or(1, |p| p.version_id + 1);
     let last_updated = previous.map_or(context.now_millis, |p| {
         p.last_updated.max(context.now_millis)
@@ -93,15 +111,15 @@ pub fn save(
             author: context.principal.subject.reference().as_deref(),
         },
     )?;
-    let identifier_tokens: Vec<TokenValue> = identifiers(&value)
-        .into_iter()
-        .map(|(system, code)| TokenValue {
-            param: "identifier",
-            system,
-            code,
-        })
-        .collect();
-    tokens::replace(conn, res_type, id, &identifier_tokens)?;
+    let entries = extract(&services.registry, res_type, &value);
+    let patients = patient_ids(&services.registry, res_type, id, &entries);
+    let labels = security_labels(&value);
+    let rows = IndexRows {
+        entries: &entries,
+        patients: &patients,
+        labels: &labels,
+    };
+    index::replace(conn, res_type, id, &rows, previous.is_some())?;
     Ok(StoredResource {
         res_type: res_type.to_owned(),
         id: id.to_owned(),
@@ -131,7 +149,7 @@ pub fn save_deletion(
             author: context.principal.subject.reference().as_deref(),
         },
     )?;
-    tokens::replace(conn, &current.res_type, &current.res_id, &[])?;
+    index::clear(conn, &current.res_type, &current.res_id)?;
     Ok(version_id)
 }
 

@@ -5,8 +5,11 @@
 //! normalisation (`normalize`) and ranges (`date_range`, `decimal_range`).
 //!
 //! `_id` and `_lastUpdated` are not extracted (storage has them as columns); `_tag`,
-//! `_security`, `_profile` and `_source` are, from `meta`. Pure: no I/O, no SQL; depends
-//! on `serde_json` and `crate::search::{fhirpath, registry}`.
+//! `_security`, `_profile` and `_source` are, from `meta`. A value of a type that the
+//! parameter type does not index (the `string` choice of `Immunization.occurrence[x]` for
+//! a date, SampledData for a quantity) is skipped; a malformed one (a bad date) is
+//! reported by `extract_with_issues`. Pure: no I/O, no SQL; depends on `serde_json` and
+//! `crate::search::{fhirpath, registry}`.
 
 mod ranged;
 mod ranges;
@@ -14,7 +17,11 @@ mod text;
 mod values;
 
 #[cfg(test)]
+mod package_tests;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod value_tests;
 
 use serde_json::Value;
 
@@ -235,10 +242,14 @@ fn composite(
             })
             .collect();
     }
-    out.extend(combinations.into_iter().map(|components| IndexEntry::Composite {
-        param: def.code().to_owned(),
-        components,
-    }));
+    out.extend(
+        combinations
+            .into_iter()
+            .map(|components| IndexEntry::Composite {
+                param: def.code().to_owned(),
+                components,
+            }),
+    );
     Ok(())
 }
 

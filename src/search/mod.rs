@@ -1,6 +1,11 @@
-//! FHIR search semantics without SQL. For now: reading a query string into parameters and
-//! the `identifier`/`_id` criteria conditional interactions use; the search issue adds the
-//! parameter registry and the typed `SearchQuery`. Depends on `fhir` and `error` only.
+//! FHIR search semantics without SQL: the R4 SearchParameter registry, a FHIRPath subset to
+//! evaluate their expressions, the extraction of index values from a resource, the patient
+//! compartment, query-string parsing and the criteria of conditional interactions. The
+//! typed `SearchQuery` comes with the query side. Depends on `fhir` and `error` only.
 
+pub mod compartment;
 pub mod criteria;
+pub mod extract;
+pub mod fhirpath;
 pub mod query_string;
+pub mod registry;

@@ -236,6 +236,8 @@ impl SearchParamDef {
 struct RawFile {
     fhir_version: String,
     parameters: Vec<RawParam>,
+    #[serde(default)]
+    patient_compartment: HashMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -285,6 +287,8 @@ pub struct SearchRegistry {
     model: Model,
     defs: Vec<SearchParamDef>,
     types: HashMap<String, TypeParams>,
+    /// Resource type -> the reference parameters that put it in a patient's compartment.
+    patient_compartment: HashMap<String, Vec<String>>,
 }
 
 fn inconsistent(msg: String) -> RegistryError {
@@ -349,7 +353,16 @@ impl SearchRegistry {
             model: Model::new(schema),
             defs,
             types,
+            patient_compartment: raw.patient_compartment,
         })
+    }
+
+    /// The parameters whose references put a resource of `resource_type` in a patient's
+    /// compartment (CompartmentDefinition-patient); empty for types outside it.
+    pub fn patient_compartment_params(&self, resource_type: &str) -> &[String] {
+        self.patient_compartment
+            .get(resource_type)
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The FHIR version of the definitions (`4.0.1`).
@@ -422,7 +435,10 @@ fn build_def(p: &RawParam, base: &str) -> Result<SearchParamDef, RegistryError> 
     for c in &p.component {
         let cty = param_type(&c.ty, &c.definition)?;
         if matches!(cty, SearchParamType::Composite | SearchParamType::Special) {
-            return Err(inconsistent(format!("{}: component of type {}", p.id, c.ty)));
+            return Err(inconsistent(format!(
+                "{}: component of type {}",
+                p.id, c.ty
+            )));
         }
         let expression = Expression::parse(&c.expression).map_err(|e| e.to_string());
         if let (Err(e), None) = (&expression, &unsupported) {
@@ -439,7 +455,10 @@ fn build_def(p: &RawParam, base: &str) -> Result<SearchParamDef, RegistryError> 
         unsupported = Some("a composite without components".into());
     }
     let modifiers = if p.modifier.is_empty() {
-        ty.default_modifiers().iter().map(|m| (*m).to_owned()).collect()
+        ty.default_modifiers()
+            .iter()
+            .map(|m| (*m).to_owned())
+            .collect()
     } else {
         p.modifier.clone()
     };

@@ -7,6 +7,7 @@ mod error;
 #[cfg(feature = "sqlite")]
 mod group_commit;
 pub mod history;
+pub mod index;
 mod pool;
 mod schema;
 pub mod tokens;

@@ -1,5 +1,6 @@
 //! Diesel table definitions, shared by the SQLite and PostgreSQL backends. Must match
-//! `migrations/sqlite` and `migrations/postgres` (which differ only in dialect).
+//! `migrations/sqlite` and `migrations/postgres` (which differ only in dialect). Index
+//! tables have no key of their own: the key declared here is only diesel's handle.
 
 diesel::table! {
     resource_versions (seq) {
@@ -36,4 +37,123 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(resource_versions, current_resources, search_token);
+diesel::table! {
+    search_string (res_type, res_id, param) {
+        res_type -> Text,
+        res_id -> Text,
+        param -> Text,
+        normalized -> Text,
+        exact -> Text,
+    }
+}
+
+diesel::table! {
+    search_token_text (res_type, res_id, param) {
+        res_type -> Text,
+        res_id -> Text,
+        param -> Text,
+        normalized -> Text,
+    }
+}
+
+diesel::table! {
+    search_token_type (res_type, res_id, param) {
+        res_type -> Text,
+        res_id -> Text,
+        param -> Text,
+        type_system -> Text,
+        type_code -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    search_reference (res_type, res_id, param) {
+        res_type -> Text,
+        res_id -> Text,
+        param -> Text,
+        target_type -> Text,
+        target_id -> Text,
+        version -> Text,
+        url -> Text,
+        identifier_system -> Text,
+        identifier_value -> Text,
+    }
+}
+
+diesel::table! {
+    search_date (res_type, res_id, param) {
+        res_type -> Text,
+        res_id -> Text,
+        param -> Text,
+        low -> BigInt,
+        high -> BigInt,
+    }
+}
+
+diesel::table! {
+    search_number (res_type, res_id, param) {
+        res_type -> Text,
+        res_id -> Text,
+        param -> Text,
+        value -> Text,
+        low -> Double,
+        high -> Double,
+    }
+}
+
+diesel::table! {
+    search_quantity (res_type, res_id, param) {
+        res_type -> Text,
+        res_id -> Text,
+        param -> Text,
+        value -> Text,
+        low -> Double,
+        high -> Double,
+        system -> Text,
+        code -> Text,
+        unit -> Text,
+    }
+}
+
+diesel::table! {
+    search_uri (res_type, res_id, param) {
+        res_type -> Text,
+        res_id -> Text,
+        param -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    resource_compartment (res_type, res_id, patient_id) {
+        res_type -> Text,
+        res_id -> Text,
+        patient_id -> Text,
+    }
+}
+
+diesel::table! {
+    resource_label (res_type, res_id, system, code) {
+        res_type -> Text,
+        res_id -> Text,
+        system -> Text,
+        code -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    resource_versions,
+    current_resources,
+    search_token,
+    search_string,
+    search_token_text,
+    search_token_type,
+    search_reference,
+    search_date,
+    search_number,
+    search_quantity,
+    search_uri,
+    resource_compartment,
+    resource_label,
+);

@@ -1,59 +1,11 @@
-//! Token index rows of the current version of each resource. For now Carnet indexes
-//! `identifier` (what conditional create matches on); the search issue extends this table
-//! to every token parameter.
+//! Lookups in the token index (`search_token`), which `index` fills: the ids that
+//! conditional interactions match on.
 
 use diesel::prelude::*;
 
 use super::conn::{Conn, on_conn};
 use super::error::StorageError;
 use super::schema::{current_resources, search_token};
-
-/// A token value: `system` is empty when the value has none.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TokenValue {
-    pub param: &'static str,
-    pub system: String,
-    pub code: String,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = search_token)]
-struct TokenInsert<'a> {
-    res_type: &'a str,
-    res_id: &'a str,
-    param: &'a str,
-    system: &'a str,
-    code: &'a str,
-}
-
-/// Replaces the token rows of `res_type/res_id` with `values` (the new current version).
-pub fn replace(
-    conn: &mut Conn<'_>,
-    res_type: &str,
-    res_id: &str,
-    values: &[TokenValue],
-) -> Result<(), StorageError> {
-    let existing = search_token::table
-        .filter(search_token::res_type.eq(res_type))
-        .filter(search_token::res_id.eq(res_id));
-    on_conn!(conn, c => diesel::delete(existing).execute(c))?;
-    let mut rows: Vec<TokenInsert<'_>> = values
-        .iter()
-        .map(|v| TokenInsert {
-            res_type,
-            res_id,
-            param: v.param,
-            system: &v.system,
-            code: &v.code,
-        })
-        .collect();
-    rows.sort_by(|a, b| (a.param, a.system, a.code).cmp(&(b.param, b.system, b.code)));
-    rows.dedup_by(|a, b| (a.param, a.system, a.code) == (b.param, b.system, b.code));
-    if !rows.is_empty() {
-        on_conn!(conn, c => diesel::insert_into(search_token::table).values(&rows).execute(c))?;
-    }
-    Ok(())
-}
 
 /// Ids of live resources of `res_type` with a `param` token `code` (and `system` when
 /// given; `Some("")` means "no system"). At most `limit` ids.

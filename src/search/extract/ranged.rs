@@ -76,10 +76,10 @@ fn timing(o: &Map<String, Value>) -> Result<Option<(i64, i64)>, NoEntry> {
         .get("repeat")
         .and_then(|r| r.get("boundsPeriod"))
         .and_then(Value::as_object);
-    if let Some(b) = bounds {
-        if let Some(r) = period(b)? {
-            widen(r);
-        }
+    if let Some(b) = bounds
+        && let Some(r) = period(b)?
+    {
+        widen(r);
     }
     Ok(range)
 }
@@ -115,7 +115,9 @@ pub(super) fn number(
     out: &mut Out,
 ) -> Result<(), NoEntry> {
     let (value, low, high) = match (item.json(), object) {
-        (Some(v @ Value::Number(_)), _) => decimal(Some(v)).ok_or_else(|| cannot(type_name, "a number"))?,
+        (Some(v @ Value::Number(_)), _) => {
+            decimal(Some(v)).ok_or_else(|| cannot(type_name, "a number"))?
+        }
         (_, Some(o)) if matches!(type_name, Some("Range") | None) => match range_of(o) {
             Some((text, low, high, _)) => (text, low, high),
             None => return Ok(()),
@@ -147,9 +149,10 @@ pub(super) fn quantity(
             value,
             low,
             high,
-            system: match money {
-                true => Some(ISO_4217.to_owned()),
-                false => unit_of.and_then(|u| owned(u, "system")),
+            system: if money {
+                Some(ISO_4217.to_owned())
+            } else {
+                unit_of.and_then(|u| owned(u, "system"))
             },
             code: unit_of.and_then(|u| owned(u, if money { "currency" } else { "code" })),
             unit: unit_of.and_then(|u| owned(u, "unit")),
@@ -179,7 +182,13 @@ pub(super) fn quantity(
     let is_quantity = type_name.is_none_or(|t| {
         matches!(
             t,
-            "Quantity" | "Money" | "Age" | "Count" | "Distance" | "Duration" | "SimpleQuantity"
+            "Quantity"
+                | "Money"
+                | "Age"
+                | "Count"
+                | "Distance"
+                | "Duration"
+                | "SimpleQuantity"
                 | "MoneyQuantity"
         )
     });

@@ -19,7 +19,10 @@ pub fn date_range(text: &str) -> Option<(i64, i64)> {
     let year = digits(b, 0, 4)?;
     if b.len() == 4 {
         let low = days_from_civil(year, 1, 1);
-        return Some((low * MS_PER_DAY, days_from_civil(year + 1, 1, 1) * MS_PER_DAY - 1));
+        return Some((
+            low * MS_PER_DAY,
+            days_from_civil(year + 1, 1, 1) * MS_PER_DAY - 1,
+        ));
     }
     expect(b, 4, b'-')?;
     let month = digits(b, 5, 2)?;
@@ -27,7 +30,11 @@ pub fn date_range(text: &str) -> Option<(i64, i64)> {
         return None;
     }
     if b.len() == 7 {
-        let (ny, nm) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+        let (ny, nm) = if month == 12 {
+            (year + 1, 1)
+        } else {
+            (year, month + 1)
+        };
         let low = days_from_civil(year, month, 1) * MS_PER_DAY;
         return Some((low, days_from_civil(ny, nm, 1) * MS_PER_DAY - 1));
     }
@@ -142,8 +149,22 @@ pub fn decimal_range(text: &str) -> Option<(f64, f64)> {
         None => (text, 0),
     };
     let decimals = mantissa.find('.').map_or(0, |i| mantissa.len() - i - 1);
-    let decimals = i32::try_from(decimals).ok()? - exponent;
-    let half = 0.5 * 10f64.powi(-decimals);
+    let scale = exponent - i32::try_from(decimals).ok()?;
+    // Exactly: (10 m -/+ 5) x 10^(scale - 1) with m the digits, each bound then rounded
+    // once to the nearest f64 (5.4 gives 5.35, not 5.4 - 0.05 = 5.3500000000000005).
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if let Some(m) = digits
+        .parse::<i128>()
+        .ok()
+        .and_then(|m| m.checked_mul(10))
+        .filter(|m| *m < i128::MAX - 5)
+    {
+        let m = if mantissa.starts_with('-') { -m } else { m };
+        let low = format!("{}e{}", m - 5, scale - 1).parse().ok()?;
+        let high = format!("{}e{}", m + 5, scale - 1).parse().ok()?;
+        return Some((low, high));
+    }
+    let half = 0.5 * 10f64.powi(scale);
     Some((value - half, value + half))
 }
 
@@ -157,32 +178,72 @@ mod tests {
     fn partial_dates_cover_their_whole_period() {
         assert_eq!(date_range("1970"), Some((0, 365 * DAY - 1)));
         assert_eq!(date_range("1970-02"), Some((31 * DAY, 59 * DAY - 1)));
-        assert_eq!(date_range("2000-02"), Some((10_988 * DAY, 11_017 * DAY - 1)));
+        assert_eq!(
+            date_range("2000-02"),
+            Some((10_988 * DAY, 11_017 * DAY - 1))
+        );
         assert_eq!(date_range("1970-01-02"), Some((DAY, 2 * DAY - 1)));
         assert_eq!(date_range("1969-12-31"), Some((-DAY, -1)));
-        assert_eq!(date_range("1974-12-25"), Some((1_819 * DAY, 1_820 * DAY - 1)));
+        assert_eq!(
+            date_range("1974-12-25"),
+            Some((1_819 * DAY, 1_820 * DAY - 1))
+        );
     }
 
     #[test]
     fn times_have_the_precision_they_are_written_with() {
         let t = 1_819 * DAY + 14 * MS_PER_HOUR + 35 * MS_PER_MINUTE;
-        assert_eq!(date_range("1974-12-25T14:35"), Some((t, t + MS_PER_MINUTE - 1)));
-        assert_eq!(date_range("1974-12-25T14:35:45Z"), Some((t + 45_000, t + 45_999)));
-        assert_eq!(date_range("1974-12-25T14:35:45"), Some((t + 45_000, t + 45_999)));
-        assert_eq!(date_range("1974-12-25T14:35:45.1Z"), Some((t + 45_100, t + 45_199)));
-        assert_eq!(date_range("1974-12-25T14:35:45.12Z"), Some((t + 45_120, t + 45_129)));
-        assert_eq!(date_range("1974-12-25T14:35:45.1234Z"), Some((t + 45_123, t + 45_123)));
+        assert_eq!(
+            date_range("1974-12-25T14:35"),
+            Some((t, t + MS_PER_MINUTE - 1))
+        );
+        assert_eq!(
+            date_range("1974-12-25T14:35:45Z"),
+            Some((t + 45_000, t + 45_999))
+        );
+        assert_eq!(
+            date_range("1974-12-25T14:35:45"),
+            Some((t + 45_000, t + 45_999))
+        );
+        assert_eq!(
+            date_range("1974-12-25T14:35:45.1Z"),
+            Some((t + 45_100, t + 45_199))
+        );
+        assert_eq!(
+            date_range("1974-12-25T14:35:45.12Z"),
+            Some((t + 45_120, t + 45_129))
+        );
+        assert_eq!(
+            date_range("1974-12-25T14:35:45.1234Z"),
+            Some((t + 45_123, t + 45_123))
+        );
         let paris = t + 45_000 - MS_PER_HOUR;
-        assert_eq!(date_range("1974-12-25T14:35:45+01:00"), Some((paris, paris + 999)));
+        assert_eq!(
+            date_range("1974-12-25T14:35:45+01:00"),
+            Some((paris, paris + 999))
+        );
         let quebec = t + 45_000 + 5 * MS_PER_HOUR;
-        assert_eq!(date_range("1974-12-25T14:35:45-05:00"), Some((quebec, quebec + 999)));
+        assert_eq!(
+            date_range("1974-12-25T14:35:45-05:00"),
+            Some((quebec, quebec + 999))
+        );
     }
 
     #[test]
     fn refuses_what_is_not_a_date() {
         for bad in [
-            "", "19", "1970-13", "1970-02-30", "2001-02-29", "1970-01-01T25:00", "1970-01-01T",
-            "1970-01-01T10:00:00.", "1970-01-01T10:00:00+1", "1970-01-01Z", "abcd", "1970/01",
+            "",
+            "19",
+            "1970-13",
+            "1970-02-30",
+            "2001-02-29",
+            "1970-01-01T25:00",
+            "1970-01-01T",
+            "1970-01-01T10:00:00.",
+            "1970-01-01T10:00:00+1",
+            "1970-01-01Z",
+            "abcd",
+            "1970/01",
             "1970-01-01T10:00:00Zx",
         ] {
             assert_eq!(date_range(bad), None, "{bad}");
@@ -193,8 +254,13 @@ mod tests {
     #[test]
     fn decimals_carry_their_precision() {
         assert_eq!(decimal_range("100"), Some((99.5, 100.5)));
-        let (low, high) = decimal_range("1.50").expect("decimal");
-        assert!((low - 1.495).abs() < 1e-12 && (high - 1.505).abs() < 1e-12);
+        assert_eq!(decimal_range("1.50"), Some((1.495, 1.505)));
+        assert_eq!(decimal_range("5.4"), Some((5.35, 5.45)));
+        assert_eq!(decimal_range("-0.020"), Some((-0.0205, -0.0195)));
+        assert_eq!(decimal_range("1.5E-3"), Some((0.00145, 0.00155)));
+        let huge = "1234567890123456789012345678901234567890.5";
+        // Beyond i128 the bounds are computed in f64, where ±0.05 is below the resolution.
+        assert!(decimal_range(huge).is_some_and(|(l, h)| l <= h));
         assert_eq!(decimal_range("1e2"), Some((50.0, 150.0)));
         assert_eq!(decimal_range("-3"), Some((-3.5, -2.5)));
         assert_eq!(decimal_range("x"), None);

@@ -98,7 +98,10 @@ mod tests {
     #[test]
     fn removes_case_accents_and_extra_spaces() {
         assert_eq!(normalize("Hélène"), "helene");
-        assert_eq!(normalize("  Jean-François   DUPONT\t"), "jean-françois dupont".replace('ç', "c"));
+        assert_eq!(
+            normalize("  Jean-François   DUPONT\t"),
+            "jean-françois dupont".replace('ç', "c")
+        );
         assert_eq!(normalize("Ærøskøbing Straße"), "aeroskobing strasse");
         assert_eq!(normalize("Łódź Nguyễn Ōtsuka"), "lodz nguyen otsuka");
         // Already decomposed: e + combining acute.

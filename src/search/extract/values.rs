@@ -44,7 +44,9 @@ pub(super) enum NoEntry {
 pub(super) fn cannot(type_name: Option<&str>, as_what: &str) -> NoEntry {
     match type_name {
         Some(t) => NoEntry::NotApplicable(format!("a `{t}` is not indexed as {as_what}")),
-        None => NoEntry::Invalid(format!("a value of unknown type is not indexed as {as_what}")),
+        None => NoEntry::Invalid(format!(
+            "a value of unknown type is not indexed as {as_what}"
+        )),
     }
 }
 
@@ -83,9 +85,9 @@ pub(super) fn convert(
             }
             _ => Err(cannot(type_name, "a uri")),
         },
-        SearchParamType::Composite | SearchParamType::Special => {
-            Err(NoEntry::Invalid(format!("`{param}` is not a value parameter")))
-        }
+        SearchParamType::Composite | SearchParamType::Special => Err(NoEntry::Invalid(format!(
+            "`{param}` is not a value parameter"
+        ))),
     }
 }
 
@@ -126,9 +128,7 @@ fn string(
     let parts: &[&str] = match (object, type_name) {
         (Some(_), Some("HumanName")) => &HUMAN_NAME_PARTS,
         (Some(_), Some("Address")) => &ADDRESS_PARTS,
-        (Some(o), None) if o.contains_key("family") || o.contains_key("given") => {
-            &HUMAN_NAME_PARTS
-        }
+        (Some(o), None) if o.contains_key("family") || o.contains_key("given") => &HUMAN_NAME_PARTS,
         (Some(_), None) => &ADDRESS_PARTS,
         _ => return Err(cannot(type_name, "a string")),
     };
@@ -143,7 +143,12 @@ fn string(
     Ok(())
 }
 
-fn token_entry(param: &str, system: Option<String>, code: String, text: Option<String>) -> IndexEntry {
+fn token_entry(
+    param: &str,
+    system: Option<String>,
+    code: String,
+    text: Option<String>,
+) -> IndexEntry {
     IndexEntry::Token {
         param: param.to_owned(),
         system,
@@ -246,17 +251,6 @@ fn identifier(param: &str, o: &Map<String, Value>, out: &mut Out) {
     }
 }
 
-fn empty_reference(param: &str) -> IndexEntry {
-    IndexEntry::Reference {
-        param: param.to_owned(),
-        reference_type: None,
-        reference_id: None,
-        version: None,
-        url: None,
-        identifier: None,
-    }
-}
-
 /// References: Reference (literal `Type/id`, absolute URL, contained `#id`, and
 /// `identifier`), canonical and uri (a URL with an optional `|version`), and a resource
 /// itself (`Bundle.entry[0].resource`).
@@ -269,69 +263,67 @@ fn reference(
     out: &mut Out,
 ) -> Result<(), NoEntry> {
     let is_resource_type = |t: &&str| model.schema().is_resource_type(t);
-    let mut entry = empty_reference(param);
-    let IndexEntry::Reference {
-        reference_type,
-        reference_id,
-        version,
-        url,
-        identifier,
-        ..
-    } = &mut entry
-    else {
-        return Ok(());
-    };
+    let (mut reference_type, mut reference_id, mut version, mut url) = (None, None, None, None);
+    let mut identifier = None;
     match (item.json(), object) {
         (Some(Value::String(canonical)), _) => {
             let (base, v) = match canonical.split_once('|') {
                 Some((base, v)) => (base, Some(v.to_owned())),
                 None => (canonical.as_str(), None),
             };
-            *reference_type = reference_target(base)
+            reference_type = reference_target(base)
                 .map(|(t, _)| t)
                 .filter(is_resource_type)
                 .map(str::to_owned);
-            *url = Some(base.to_owned());
-            *version = v;
+            url = Some(base.to_owned());
+            version = v;
         }
         (_, Some(o)) if o.contains_key("resourceType") => {
-            *reference_type = owned(o, "resourceType");
-            *reference_id = owned(o, "id");
+            reference_type = owned(o, "resourceType");
+            reference_id = owned(o, "id");
         }
         (_, Some(o)) => {
             match text(o, "reference") {
                 Some(r) if r.starts_with('#') => {
-                    *reference_type = contained_type(resource, &r[1..]);
-                    *url = Some(r.to_owned());
+                    reference_type = contained_type(resource, &r[1..]);
+                    url = Some(r.to_owned());
                 }
                 Some(r) => match reference_target(r).filter(|(t, _)| is_resource_type(t)) {
                     Some((t, id)) => {
-                        *reference_type = Some(t.to_owned());
-                        *reference_id = Some(id.to_owned());
-                        *version = r.split_once("/_history/").map(|(_, v)| v.to_owned());
-                        let absolute = r.contains(':');
-                        *url = absolute.then(|| r.to_owned());
+                        reference_type = Some(t.to_owned());
+                        reference_id = Some(id.to_owned());
+                        version = r.split_once("/_history/").map(|(_, v)| v.to_owned());
+                        // Absolute (`http://…/Patient/1`) rather than relative (`Patient/1`).
+                        url = r.contains(':').then(|| r.to_owned());
                     }
-                    None => *url = Some(r.to_owned()),
+                    None => url = Some(r.to_owned()),
                 },
                 None => {
-                    *reference_type = text(o, "type")
+                    reference_type = text(o, "type")
                         .map(|t| t.rsplit('/').next().unwrap_or(t))
                         .filter(is_resource_type)
                         .map(str::to_owned);
                 }
             }
-            *identifier = o
+            identifier = o
                 .get("identifier")
                 .and_then(Value::as_object)
                 .and_then(|i| Some((owned(i, "system"), owned(i, "value")?)));
             if url.is_none() && reference_id.is_none() && identifier.is_none() {
+                // A display-only reference, or one with only a type: nothing to match.
                 return Ok(());
             }
         }
         _ => return Err(cannot(model.item_type(item), "a reference")),
     }
-    out.push(entry);
+    out.push(IndexEntry::Reference {
+        param: param.to_owned(),
+        reference_type,
+        reference_id,
+        version,
+        url,
+        identifier,
+    });
     Ok(())
 }
 

@@ -1,8 +1,8 @@
-//! The FHIRPath evaluator: a `parse::Node` tree applied to a collection of items (paths,
-//! operators; the functions are in `functions`), with
-//! the collection semantics of FHIRPath N1 (empty propagates, `|` removes duplicates,
-//! three-valued logic, singleton evaluation of collections). Pure; depends on
-//! `serde_json` and `crate::fhir::schema` (element types).
+//! The FHIRPath evaluator: a `parse::Node` tree (paths, operators; the functions are in
+//! `functions`) applied to a collection of items, with the collection semantics of
+//! FHIRPath N1: empty propagates, `|` removes duplicates, three-valued logic, singleton
+//! evaluation of collections. Pure; depends on `serde_json` and `crate::fhir::schema`
+//! (element types).
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -57,7 +57,10 @@ pub(super) fn boolean<'a>(b: Option<bool>) -> Items<'a> {
 
 /// Singleton evaluation of a collection as a boolean: empty is unknown, one non-boolean
 /// item is `true`, several items are an error.
-pub(super) fn to_bool(items: &[Item<'_>], operation: &'static str) -> Result<Option<bool>, EvalError> {
+pub(super) fn to_bool(
+    items: &[Item<'_>],
+    operation: &'static str,
+) -> Result<Option<bool>, EvalError> {
     match items {
         [] => Ok(None),
         [item] => Ok(Some(item.as_bool().unwrap_or(true))),
@@ -109,7 +112,12 @@ fn prim<'a>(item: &Item<'a>) -> Prim<'a> {
 
 fn text_string(item: &Item<'_>) -> Option<String> {
     match prim(item) {
-        Prim::Str(s) => Some(s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()),
+        Prim::Str(s) => Some(
+            s.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase(),
+        ),
         _ => None,
     }
 }
@@ -164,7 +172,9 @@ impl<'a> Env<'a> {
             Ast::Var(Var::Resource) => vec![self.resource],
             Ast::Var(Var::Context) => vec![self.context],
             Ast::Var(Var::Str(s)) => vec![value(Node::String(s))],
-            Ast::Member { base: None, name } if name.starts_with(|c: char| c.is_ascii_uppercase()) => {
+            Ast::Member { base: None, name }
+                if name.starts_with(|c: char| c.is_ascii_uppercase()) =>
+            {
                 // A type name at the start of a path selects the focus if it is of that type.
                 focus
                     .iter()
@@ -173,9 +183,16 @@ impl<'a> Env<'a> {
                     .collect()
             }
             Ast::Member { base, name } => {
-                let input = self.input(base.as_deref(), focus)?;
                 let mut out = Vec::new();
-                for item in &input {
+                let input;
+                let input = match base {
+                    Some(base) => {
+                        input = self.eval(base, focus)?;
+                        &input
+                    }
+                    None => focus,
+                };
+                for item in input {
                     self.children(item, name, &mut out);
                 }
                 out
@@ -223,16 +240,28 @@ impl<'a> Env<'a> {
     /// The children named `name` of an object item: the element itself, or the
     /// `name[Type]` properties of a choice element.
     fn children(&self, item: &Item<'a>, name: &str, out: &mut Items<'a>) {
-        let Node::Json(Value::Object(map)) = item.node else {
-            return;
+        let schema = self.model.schema();
+        let (map, structure) = match item.node {
+            Node::Json(Value::Object(map)) => match item.ty {
+                Ty::Struct(id) => (map, schema.structs.get(id)),
+                _ => (map, None),
+            },
+            // The `id` and `extension` of a primitive are in its `_name` sibling.
+            Node::Json(_) if name == "extension" || name == "id" => {
+                match item.primitive_element() {
+                    Some(Value::Object(map)) => (map, schema.structs.get(schema.primitive_element)),
+                    _ => return,
+                }
+            }
+            _ => return,
         };
-        let structure = match item.ty {
-            Ty::Struct(id) => self.model.schema.structs.get(id),
-            _ => None,
-        };
+        let field = structure.and_then(|s| s.fields.get(name));
         if let Some((key, child)) = map.get_key_value(name) {
-            let ty = structure.and_then(|s| s.fields.get(name)).map(|f| f.ty);
-            self.push(map, key, child, ty, None, out);
+            self.push(map, key, child, field.map(|f| f.ty), None, out);
+            return;
+        }
+        if field.is_some() {
+            // An absent element that is not a choice: nothing to look for.
             return;
         }
         for (key, child) in map {
@@ -247,9 +276,10 @@ impl<'a> Env<'a> {
                     let Some(field) = s.fields.get(key.as_str()) else {
                         continue;
                     };
-                    let is_choice = s.elements.get(field.element).is_some_and(|e| {
-                        e.choice && e.name.strip_suffix("[x]") == Some(name)
-                    });
+                    let is_choice = s
+                        .elements
+                        .get(field.element)
+                        .is_some_and(|e| e.choice && e.name.strip_suffix("[x]") == Some(name));
                     if is_choice {
                         self.push(map, key, child, Some(field.ty), None, out);
                     }

@@ -157,14 +157,7 @@ impl<'a> Env<'a> {
     fn extensions(&self, item: &Item<'a>, url: &str, out: &mut Items<'a>) {
         let holder = match item.node {
             Node::Json(v @ Value::Object(_)) => Some(v),
-            Node::Json(_) => item.origin.and_then(|o| {
-                let sibling = o.parent.get(&format!("_{}", o.key))?;
-                match o.index {
-                    Some(i) => sibling.get(i),
-                    None => Some(sibling),
-                }
-            }),
-            _ => None,
+            _ => item.primitive_element(),
         };
         let Some(Value::Object(map)) = holder else {
             return;

@@ -43,7 +43,14 @@ pub(super) fn lex(text: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
         }
         if c == b'\'' || c == b'`' {
             let (s, next) = quoted(text, i)?;
-            out.push((if c == b'`' { Tok::Quoted(s) } else { Tok::Str(s) }, start));
+            out.push((
+                if c == b'`' {
+                    Tok::Quoted(s)
+                } else {
+                    Tok::Str(s)
+                },
+                start,
+            ));
             i = next;
         } else if c.is_ascii_alphabetic() || c == b'_' || c == b'%' || c == b'$' {
             i += 1;
@@ -68,8 +75,8 @@ pub(super) fn lex(text: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
             while i < bytes.len() && bytes[i].is_ascii_digit() {
                 i += 1;
             }
-            let decimal = bytes.get(i) == Some(&b'.')
-                && bytes.get(i + 1).is_some_and(|b| b.is_ascii_digit());
+            let decimal =
+                bytes.get(i) == Some(&b'.') && bytes.get(i + 1).is_some_and(|b| b.is_ascii_digit());
             if decimal {
                 i += 1;
                 while i < bytes.len() && bytes[i].is_ascii_digit() {
@@ -113,7 +120,9 @@ fn quoted(text: &str, start: usize) -> Result<(String, usize), ParseError> {
             Some('t') => out.push('\t'),
             Some('f') => out.push('\u{c}'),
             Some('u') => {
-                let hex: String = (0..4).filter_map(|_| chars.next().map(|(_, h)| h)).collect();
+                let hex: String = (0..4)
+                    .filter_map(|_| chars.next().map(|(_, h)| h))
+                    .collect();
                 let ch = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32);
                 out.push(ch.ok_or_else(|| error(start + offset, "invalid unicode escape"))?);
             }
@@ -123,4 +132,3 @@ fn quoted(text: &str, start: usize) -> Result<(String, usize), ParseError> {
     }
     Err(error(start, "unterminated literal"))
 }
-

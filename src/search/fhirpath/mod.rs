@@ -234,6 +234,20 @@ impl<'a> Item<'a> {
         }
     }
 
+    /// The `{ "id", "extension" }` element of a primitive of the resource: its `_name`
+    /// sibling (or that array's entry at the same index).
+    fn primitive_element(&self) -> Option<&'a Value> {
+        let origin = self.origin?;
+        if !matches!(self.node, Node::Json(v) if !v.is_object() && !v.is_array()) {
+            return None;
+        }
+        let sibling = origin.parent.get(&format!("_{}", origin.key))?;
+        match origin.index {
+            Some(i) => sibling.get(i),
+            None => Some(sibling),
+        }
+    }
+
     /// The text of a literal string or a JSON string.
     pub fn as_str(&self) -> Option<&'a str> {
         match self.node {

@@ -29,7 +29,6 @@ fn eval(model: &Model, expr: &str, resource: &Value) -> Vec<Value> {
         .collect()
 }
 
-
 #[test]
 fn parses_the_shapes_of_the_r4_expressions() {
     for text in [
@@ -114,8 +113,14 @@ fn observation() -> Value {
 fn navigates_choice_elements_by_their_type_suffix() {
     let m = model();
     let obs = observation();
-    assert_eq!(eval(&m, "Observation.value", &obs), [json!({ "value": 120, "unit": "mmHg" })]);
-    assert_eq!(eval(&m, "Observation.effective.start", &obs), [json!("2020-01-01")]);
+    assert_eq!(
+        eval(&m, "Observation.value", &obs),
+        [json!({ "value": 120, "unit": "mmHg" })]
+    );
+    assert_eq!(
+        eval(&m, "Observation.effective.start", &obs),
+        [json!("2020-01-01")]
+    );
     assert_eq!(eval(&m, "Observation.component.value", &obs).len(), 3);
     assert_eq!(
         eval(&m, "Observation.component.value as Quantity", &obs),
@@ -126,15 +131,32 @@ fn navigates_choice_elements_by_their_type_suffix() {
         [json!("two")]
     );
     assert_eq!(
-        eval(&m, "(Observation.component.value as CodeableConcept).text", &obs),
+        eval(
+            &m,
+            "(Observation.component.value as CodeableConcept).text",
+            &obs
+        ),
         [json!("three")]
     );
     // `DateTime` (a System type name) selects the FHIR `dateTime` choice.
-    let cond = json!({ "resourceType": "Condition", "onsetDateTime": "2020", "onsetAge": { "value": 3 } });
-    assert_eq!(eval(&m, "Condition.onset.as(DateTime)", &cond), [json!("2020")]);
-    assert_eq!(eval(&m, "Condition.onset.as(Age)", &cond), [json!({ "value": 3 })]);
-    assert_eq!(eval(&m, "Condition.onset.as(Quantity)", &cond), [json!({ "value": 3 })]);
-    assert_eq!(eval(&m, "Condition.onset.as(Period)", &cond), Vec::<Value>::new());
+    let cond =
+        json!({ "resourceType": "Condition", "onsetDateTime": "2020", "onsetAge": { "value": 3 } });
+    assert_eq!(
+        eval(&m, "Condition.onset.as(DateTime)", &cond),
+        [json!("2020")]
+    );
+    assert_eq!(
+        eval(&m, "Condition.onset.as(Age)", &cond),
+        [json!({ "value": 3 })]
+    );
+    assert_eq!(
+        eval(&m, "Condition.onset.as(Quantity)", &cond),
+        [json!({ "value": 3 })]
+    );
+    assert_eq!(
+        eval(&m, "Condition.onset.as(Period)", &cond),
+        Vec::<Value>::new()
+    );
     // An element is not a choice of a longer one: `code` does not find `codeFoo`.
     assert!(eval(&m, "Observation.valueX", &obs).is_empty());
 }
@@ -153,7 +175,11 @@ fn resolves_references_to_their_type() {
         ]
     );
     assert_eq!(
-        eval(&m, "Observation.performer.where(resolve() is Patient)", &obs),
+        eval(
+            &m,
+            "Observation.performer.where(resolve() is Patient)",
+            &obs
+        ),
         [
             json!({ "reference": "#p1" }),
             json!({ "reference": "http://example.org/fhir/Patient/77/_history/2" }),
@@ -166,7 +192,11 @@ fn resolves_references_to_their_type() {
     );
     assert!(eval(&m, "Observation.subject.where(resolve() is Group)", &obs).is_empty());
     assert_eq!(
-        eval(&m, "Observation.performer.resolve().ofType(Patient).id", &obs),
+        eval(
+            &m,
+            "Observation.performer.resolve().ofType(Patient).id",
+            &obs
+        ),
         [json!("p1")]
     );
 }
@@ -175,16 +205,35 @@ fn resolves_references_to_their_type() {
 fn unions_keep_order_and_drop_duplicates() {
     let m = model();
     let obs = observation();
-    let both = eval(&m, "Observation.subject | Observation.performer[0] | Observation.subject", &obs);
+    let both = eval(
+        &m,
+        "Observation.subject | Observation.performer[0] | Observation.subject",
+        &obs,
+    );
     assert_eq!(
         both,
-        [json!({ "reference": "Patient/123" }), json!({ "reference": "Practitioner/9" })]
+        [
+            json!({ "reference": "Patient/123" }),
+            json!({ "reference": "Practitioner/9" })
+        ]
     );
-    assert_eq!(eval(&m, "Observation.performer.first().reference", &obs), [json!("Practitioner/9")]);
-    assert_eq!(eval(&m, "Observation.component[1].code.text", &obs), [json!("b")]);
+    assert_eq!(
+        eval(&m, "Observation.performer.first().reference", &obs),
+        [json!("Practitioner/9")]
+    );
+    assert_eq!(
+        eval(&m, "Observation.component[1].code.text", &obs),
+        [json!("b")]
+    );
     assert_eq!(eval(&m, "Observation.component.count()", &obs), [json!(3)]);
-    assert_eq!(eval(&m, "Observation.component.last().code.text", &obs), [json!("c")]);
-    assert_eq!(eval(&m, "Observation.component.tail().count()", &obs), [json!(2)]);
+    assert_eq!(
+        eval(&m, "Observation.component.last().code.text", &obs),
+        [json!("c")]
+    );
+    assert_eq!(
+        eval(&m, "Observation.component.tail().count()", &obs),
+        [json!(2)]
+    );
 }
 
 #[test]
@@ -199,14 +248,26 @@ fn evaluates_the_boolean_logic_of_patient_deceased() {
         p
     };
     assert_eq!(eval(&m, expr, &patient(json!({}))), [json!(false)]);
-    assert_eq!(eval(&m, expr, &patient(json!({ "deceasedBoolean": false }))), [json!(false)]);
-    assert_eq!(eval(&m, expr, &patient(json!({ "deceasedBoolean": true }))), [json!(true)]);
-    assert_eq!(eval(&m, expr, &patient(json!({ "deceasedDateTime": "2020" }))), [json!(true)]);
+    assert_eq!(
+        eval(&m, expr, &patient(json!({ "deceasedBoolean": false }))),
+        [json!(false)]
+    );
+    assert_eq!(
+        eval(&m, expr, &patient(json!({ "deceasedBoolean": true }))),
+        [json!(true)]
+    );
+    assert_eq!(
+        eval(&m, expr, &patient(json!({ "deceasedDateTime": "2020" }))),
+        [json!(true)]
+    );
     // Three-valued logic: unknown `and` true is unknown, unknown `or` true is true.
     let p = patient(json!({}));
     assert!(eval(&m, "Patient.active and true", &p).is_empty());
     assert_eq!(eval(&m, "Patient.active or true", &p), [json!(true)]);
-    assert_eq!(eval(&m, "Patient.active.empty() implies false", &p), [json!(false)]);
+    assert_eq!(
+        eval(&m, "Patient.active.empty() implies false", &p),
+        [json!(false)]
+    );
     assert_eq!(eval(&m, "{}.exists().not()", &p), [json!(true)]);
 }
 
@@ -226,21 +287,45 @@ fn filters_with_where_on_codes_and_systems() {
         [json!("a@b"), json!("c@d")]
     );
     assert_eq!(
-        eval(&m, "Patient.telecom.where(system = 'email' and use = 'work').value", &p),
+        eval(
+            &m,
+            "Patient.telecom.where(system = 'email' and use = 'work').value",
+            &p
+        ),
         [json!("c@d")]
     );
     assert_eq!(
-        eval(&m, "Patient.telecom.where(value.startsWith('a') or value ~ 'C@D').value", &p),
+        eval(
+            &m,
+            "Patient.telecom.where(value.startsWith('a') or value ~ 'C@D').value",
+            &p
+        ),
         [json!("a@b"), json!("c@d")]
     );
     assert_eq!(
-        eval(&m, "Patient.telecom.where(value.matches('^[0-9]+$')).system", &p),
+        eval(
+            &m,
+            "Patient.telecom.where(value.matches('^[0-9]+$')).system",
+            &p
+        ),
         [json!("phone")]
     );
-    assert_eq!(eval(&m, "Patient.telecom.system.distinct()", &p), [json!("phone"), json!("email")]);
-    assert_eq!(eval(&m, "Patient.telecom.exists(system = 'fax')", &p), [json!(false)]);
-    assert_eq!(eval(&m, "Patient.telecom.all(value.exists())", &p), [json!(true)]);
-    assert_eq!(eval(&m, "'email' in Patient.telecom.system", &p), [json!(true)]);
+    assert_eq!(
+        eval(&m, "Patient.telecom.system.distinct()", &p),
+        [json!("phone"), json!("email")]
+    );
+    assert_eq!(
+        eval(&m, "Patient.telecom.exists(system = 'fax')", &p),
+        [json!(false)]
+    );
+    assert_eq!(
+        eval(&m, "Patient.telecom.all(value.exists())", &p),
+        [json!(true)]
+    );
+    assert_eq!(
+        eval(&m, "'email' in Patient.telecom.system", &p),
+        [json!(true)]
+    );
 }
 
 #[test]
@@ -254,23 +339,46 @@ fn finds_extensions_of_elements_and_of_primitives() {
             { "url": "http://example.org/other", "valueString": "y" }
         ],
         "birthDate": "1974-12-25",
-        "_birthDate": { "extension": [{ "url": birth, "valueDateTime": "1974-12-25T14:35:45-05:00" }] },
-        "name": [{ "given": ["A", "B"], "_given": [null, { "extension": [{ "url": "http://example.org/g", "valueString": "z" }] }] }]
+        "_birthDate": {
+            "extension": [{ "url": birth, "valueDateTime": "1974-12-25T14:35:45-05:00" }]
+        },
+        "name": [{
+            "given": ["A", "B"],
+            "_given": [null, {
+                "extension": [{ "url": "http://example.org/g", "valueString": "z" }]
+            }]
+        }]
     });
     assert_eq!(
-        eval(&m, "Patient.extension('http://example.org/race').value.code", &p),
+        eval(
+            &m,
+            "Patient.extension('http://example.org/race').value.code",
+            &p
+        ),
         [json!("x")]
     );
     assert_eq!(
-        eval(&m, "Patient.extension.where(url = 'http://example.org/other').value as string", &p),
+        eval(
+            &m,
+            "Patient.extension.where(url = 'http://example.org/other').value as string",
+            &p
+        ),
         [json!("y")]
     );
     assert_eq!(
-        eval(&m, &format!("Patient.birthDate.extension('{birth}').value"), &p),
+        eval(
+            &m,
+            &format!("Patient.birthDate.extension('{birth}').value"),
+            &p
+        ),
         [json!("1974-12-25T14:35:45-05:00")]
     );
     assert_eq!(
-        eval(&m, "Patient.name.given.extension('http://example.org/g').value", &p),
+        eval(
+            &m,
+            "Patient.name.given.extension('http://example.org/g').value",
+            &p
+        ),
         [json!("z")]
     );
     assert!(eval(&m, "Patient.extension('http://example.org/none')", &p).is_empty());
@@ -286,13 +394,18 @@ fn starts_from_the_resource_type_or_a_variable() {
     assert_eq!(eval(&m, "status", &obs), [json!("final")]);
     assert_eq!(eval(&m, "%resource.status", &obs), [json!("final")]);
     assert_eq!(eval(&m, "Observation.contained.id", &obs), [json!("p1")]);
-    assert_eq!(eval(&m, "Observation.contained.ofType(Patient).id", &obs), [json!("p1")]);
+    assert_eq!(
+        eval(&m, "Observation.contained.ofType(Patient).id", &obs),
+        [json!("p1")]
+    );
     assert_eq!(eval(&m, "Observation is Observation", &obs), [json!(true)]);
     // A composite component is evaluated on one item of its base.
     let expression = Expression::parse("code.text | %resource.id").expect("parses");
     let base = Expression::parse("Observation.component").expect("parses");
     let items = base.evaluate(&m, &obs).expect("evaluates");
-    let second = expression.evaluate_on(&m, &obs, items[1]).expect("evaluates");
+    let second = expression
+        .evaluate_on(&m, &obs, items[1])
+        .expect("evaluates");
     let texts: Vec<_> = second.iter().filter_map(|i| i.as_str()).collect();
     assert_eq!(texts, ["b", "o1"]);
 }
@@ -301,7 +414,8 @@ fn starts_from_the_resource_type_or_a_variable() {
 fn reports_non_singletons_where_one_item_is_needed() {
     let m = model();
     let obs = observation();
-    let expression = Expression::parse("Observation.component.code is CodeableConcept").expect("parses");
+    let expression =
+        Expression::parse("Observation.component.code is CodeableConcept").expect("parses");
     let err = expression.evaluate(&m, &obs).expect_err("three items");
     assert_eq!(err.to_string(), "`is` needs at most one item, found 3");
 }
@@ -310,8 +424,14 @@ fn reports_non_singletons_where_one_item_is_needed() {
 fn reads_reference_targets() {
     use super::reference_target;
     assert_eq!(reference_target("Patient/1"), Some(("Patient", "1")));
-    assert_eq!(reference_target("http://x.org/fhir/Patient/1/_history/2"), Some(("Patient", "1")));
-    assert_eq!(reference_target("http://hl7.org/fhir/ValueSet/a-b|4.0.1"), Some(("ValueSet", "a-b")));
+    assert_eq!(
+        reference_target("http://x.org/fhir/Patient/1/_history/2"),
+        Some(("Patient", "1"))
+    );
+    assert_eq!(
+        reference_target("http://hl7.org/fhir/ValueSet/a-b|4.0.1"),
+        Some(("ValueSet", "a-b"))
+    );
     assert_eq!(reference_target("urn:uuid:1234"), None);
     assert_eq!(reference_target("patient/1"), None);
     assert_eq!(reference_target("#p1"), None);

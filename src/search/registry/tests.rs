@@ -20,13 +20,23 @@ fn loads_every_r4_parameter() {
 #[test]
 fn finds_parameters_by_type_and_code() {
     let registry = SearchRegistry::r4().expect("registry");
-    let patient = registry.param("Patient", "general-practitioner").expect("param");
+    let patient = registry
+        .param("Patient", "general-practitioner")
+        .expect("param");
     assert_eq!(patient.param_type(), SearchParamType::Reference);
-    assert_eq!(patient.expression_text(), Some("Patient.generalPractitioner"));
-    assert_eq!(patient.targets(), ["Organization", "Practitioner", "PractitionerRole"]);
+    assert_eq!(
+        patient.expression_text(),
+        Some("Patient.generalPractitioner")
+    );
+    assert_eq!(
+        patient.targets(),
+        ["Organization", "Practitioner", "PractitionerRole"]
+    );
     assert!(patient.modifiers().iter().any(|m| m == "identifier"));
 
-    let shared = registry.param("Observation", "patient").expect("clinical-patient");
+    let shared = registry
+        .param("Observation", "patient")
+        .expect("clinical-patient");
     assert_eq!(shared.id(), "clinical-patient");
     assert_eq!(
         shared.expression_text(),
@@ -37,10 +47,15 @@ fn finds_parameters_by_type_and_code() {
     let date = registry.param("Observation", "date").expect("date");
     assert_eq!(date.comparators().len(), 9);
 
-    let composite = registry.param("Observation", "code-value-quantity").expect("cvq");
+    let composite = registry
+        .param("Observation", "code-value-quantity")
+        .expect("cvq");
     let codes: Vec<_> = composite.components().iter().map(|c| c.code()).collect();
     assert_eq!(codes, ["code", "value-quantity"]);
-    assert_eq!(composite.components()[1].param_type(), SearchParamType::Quantity);
+    assert_eq!(
+        composite.components()[1].param_type(),
+        SearchParamType::Quantity
+    );
 
     assert!(registry.param("Patient", "nope").is_none());
     assert!(registry.param("Nope", "name").is_none());
@@ -51,7 +66,14 @@ fn finds_parameters_by_type_and_code() {
 fn common_parameters_apply_to_every_type() {
     let registry = SearchRegistry::r4().expect("registry");
     for ty in registry.resource_types() {
-        for code in ["_id", "_lastUpdated", "_tag", "_security", "_profile", "_source"] {
+        for code in [
+            "_id",
+            "_lastUpdated",
+            "_tag",
+            "_security",
+            "_profile",
+            "_source",
+        ] {
             let def = registry.param(ty, code).expect(code);
             assert!(def.is_common() && def.is_supported(), "{ty} {code}");
         }
@@ -68,11 +90,16 @@ fn common_parameters_apply_to_every_type() {
 #[test]
 fn keeps_the_corrected_relationship_components() {
     let registry = SearchRegistry::r4().expect("registry");
-    let def = registry.param("DocumentReference", "relationship").expect("param");
+    let def = registry
+        .param("DocumentReference", "relationship")
+        .expect("param");
     let parts: Vec<_> = def
         .components()
         .iter()
         .map(|c| (c.code(), c.expression().map(Expression::text)))
         .collect();
-    assert_eq!(parts, [("relatesto", Some("target")), ("relation", Some("code"))]);
+    assert_eq!(
+        parts,
+        [("relatesto", Some("target")), ("relation", Some("code"))]
+    );
 }

@@ -1,0 +1,10 @@
+DROP TABLE resource_label;
+DROP TABLE resource_compartment;
+DROP TABLE search_uri;
+DROP TABLE search_quantity;
+DROP TABLE search_number;
+DROP TABLE search_date;
+DROP TABLE search_reference;
+DROP TABLE search_token_type;
+DROP TABLE search_token_text;
+DROP TABLE search_string;

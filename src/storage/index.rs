@@ -1,0 +1,434 @@
+//! Index rows of the current version of a resource: the search values extracted from it
+//! (one table per parameter type), its patient compartment and its security labels. They
+//! are replaced in the transaction that writes the version, and cleared on deletion, so
+//! search (and the consent filter) are joins on what is current.
+
+use diesel::prelude::*;
+
+use super::conn::{Conn, on_conn};
+use super::error::StorageError;
+use super::schema::{
+    resource_compartment, resource_label, search_date, search_number, search_quantity,
+    search_reference, search_string, search_token, search_token_text, search_token_type,
+    search_uri,
+};
+use crate::search::extract::{IndexEntry, normalize};
+
+/// Rows per INSERT statement (keeps SQLite under its bound-variable limit).
+const CHUNK: usize = 500;
+
+/// Everything indexed for one resource version.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexRows<'a> {
+    pub entries: &'a [IndexEntry],
+    /// Ids of the patients whose compartment holds the resource.
+    pub patients: &'a [String],
+    /// `(system, code)` security labels.
+    pub labels: &'a [(String, String)],
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = search_string)]
+struct StringRow<'a> {
+    res_type: &'a str,
+    res_id: &'a str,
+    param: &'a str,
+    normalized: &'a str,
+    exact: &'a str,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = search_token)]
+struct TokenRow<'a> {
+    res_type: &'a str,
+    res_id: &'a str,
+    param: &'a str,
+    system: &'a str,
+    code: &'a str,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = search_token_text)]
+struct TokenTextRow<'a> {
+    res_type: &'a str,
+    res_id: &'a str,
+    param: &'a str,
+    normalized: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = search_token_type)]
+struct TokenTypeRow<'a> {
+    res_type: &'a str,
+    res_id: &'a str,
+    param: &'a str,
+    type_system: &'a str,
+    type_code: &'a str,
+    value: &'a str,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = search_reference)]
+struct ReferenceRow<'a> {
+    res_type: &'a str,
+    res_id: &'a str,
+    param: &'a str,
+    target_type: &'a str,
+    target_id: &'a str,
+    version: &'a str,
+    url: &'a str,
+    identifier_system: &'a str,
+    identifier_value: &'a str,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = search_date)]
+struct DateRow<'a> {
+    res_type: &'a str,
+    res_id: &'a str,
+    param: &'a str,
+    low: i64,
+    high: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = search_number)]
+struct NumberRow<'a> {
+    res_type: &'a str,
+    res_id: &'a str,
+    param: &'a str,
+    value: &'a str,
+    low: f64,
+    high: f64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = search_quantity)]
+struct QuantityRow<'a> {
+    res_type: &'a str,
+    res_id: &'a str,
+    param: &'a str,
+    value: &'a str,
+    low: f64,
+    high: f64,
+    system: &'a str,
+    code: &'a str,
+    unit: &'a str,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = search_uri)]
+struct UriRow<'a> {
+    res_type: &'a str,
+    res_id: &'a str,
+    param: &'a str,
+    value: &'a str,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = resource_compartment)]
+struct CompartmentRow<'a> {
+    res_type: &'a str,
+    res_id: &'a str,
+    patient_id: &'a str,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = resource_label)]
+struct LabelRow<'a> {
+    res_type: &'a str,
+    res_id: &'a str,
+    system: &'a str,
+    code: &'a str,
+}
+
+/// The rows of every table for one resource, borrowed from its entries.
+#[derive(Default)]
+struct Rows<'a> {
+    strings: Vec<StringRow<'a>>,
+    tokens: Vec<TokenRow<'a>>,
+    token_texts: Vec<TokenTextRow<'a>>,
+    token_types: Vec<TokenTypeRow<'a>>,
+    references: Vec<ReferenceRow<'a>>,
+    dates: Vec<DateRow<'a>>,
+    numbers: Vec<NumberRow<'a>>,
+    quantities: Vec<QuantityRow<'a>>,
+    uris: Vec<UriRow<'a>>,
+}
+
+fn text(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or("")
+}
+
+impl<'a> Rows<'a> {
+    fn add(&mut self, res_type: &'a str, res_id: &'a str, entry: &'a IndexEntry) {
+        match entry {
+            IndexEntry::String {
+                param,
+                normalized,
+                exact,
+            } => self.strings.push(StringRow {
+                res_type,
+                res_id,
+                param,
+                normalized,
+                exact,
+            }),
+            IndexEntry::Token {
+                param,
+                system,
+                code,
+                text: display,
+                of_type,
+            } => {
+                if !code.is_empty() {
+                    self.tokens.push(TokenRow {
+                        res_type,
+                        res_id,
+                        param,
+                        system: text(system),
+                        code,
+                    });
+                }
+                if let Some(display) = display {
+                    self.token_texts.push(TokenTextRow {
+                        res_type,
+                        res_id,
+                        param,
+                        normalized: normalize(display),
+                    });
+                }
+                if let Some((type_system, type_code)) = of_type {
+                    self.token_types.push(TokenTypeRow {
+                        res_type,
+                        res_id,
+                        param,
+                        type_system: text(type_system),
+                        type_code,
+                        value: code,
+                    });
+                }
+            }
+            IndexEntry::Reference {
+                param,
+                reference_type,
+                reference_id,
+                version,
+                url,
+                identifier,
+            } => {
+                let (identifier_system, identifier_value) = match identifier {
+                    Some((system, value)) => (text(system), value.as_str()),
+                    None => ("", ""),
+                };
+                self.references.push(ReferenceRow {
+                    res_type,
+                    res_id,
+                    param,
+                    target_type: text(reference_type),
+                    target_id: text(reference_id),
+                    version: text(version),
+                    url: text(url),
+                    identifier_system,
+                    identifier_value,
+                });
+            }
+            IndexEntry::Date {
+                param,
+                low_ms,
+                high_ms,
+            } => self.dates.push(DateRow {
+                res_type,
+                res_id,
+                param,
+                low: *low_ms,
+                high: *high_ms,
+            }),
+            IndexEntry::Number {
+                param,
+                value,
+                low,
+                high,
+            } => self.numbers.push(NumberRow {
+                res_type,
+                res_id,
+                param,
+                value,
+                low: *low,
+                high: *high,
+            }),
+            IndexEntry::Quantity {
+                param,
+                value,
+                low,
+                high,
+                system,
+                code,
+                unit,
+            } => self.quantities.push(QuantityRow {
+                res_type,
+                res_id,
+                param,
+                value,
+                low: *low,
+                high: *high,
+                system: text(system),
+                code: text(code),
+                unit: text(unit),
+            }),
+            IndexEntry::Uri { param, value } => self.uris.push(UriRow {
+                res_type,
+                res_id,
+                param,
+                value,
+            }),
+            // Composite values are matched from their components' rows by the query side.
+            IndexEntry::Composite { components, .. } => {
+                for component in components {
+                    self.add(res_type, res_id, component);
+                }
+            }
+        }
+    }
+}
+
+/// Inserts `rows` into `$table` in chunks.
+macro_rules! insert_all {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        for chunk in $rows.chunks(CHUNK) {
+            on_conn!($conn, c => diesel::insert_into($table).values(chunk).execute(c))?;
+        }
+    }};
+}
+
+/// Deletes the rows of `res_type/res_id` from every index table.
+pub fn clear(conn: &mut Conn<'_>, res_type: &str, res_id: &str) -> Result<(), StorageError> {
+    macro_rules! delete_from {
+        ($table:ident) => {{
+            let rows = $table::table
+                .filter($table::res_type.eq(res_type))
+                .filter($table::res_id.eq(res_id));
+            on_conn!(conn, c => diesel::delete(rows).execute(c))?;
+        }};
+    }
+    delete_from!(search_string);
+    delete_from!(search_token);
+    delete_from!(search_token_text);
+    delete_from!(search_token_type);
+    delete_from!(search_reference);
+    delete_from!(search_date);
+    delete_from!(search_number);
+    delete_from!(search_quantity);
+    delete_from!(search_uri);
+    delete_from!(resource_compartment);
+    delete_from!(resource_label);
+    Ok(())
+}
+
+/// Makes `rows` the index of `res_type/res_id`; `replacing` clears earlier rows first
+/// (false for a resource that never had any).
+pub fn replace(
+    conn: &mut Conn<'_>,
+    res_type: &str,
+    res_id: &str,
+    index: &IndexRows<'_>,
+    replacing: bool,
+) -> Result<(), StorageError> {
+    if replacing {
+        clear(conn, res_type, res_id)?;
+    }
+    let mut rows = Rows::default();
+    for entry in index.entries {
+        rows.add(res_type, res_id, entry);
+    }
+    rows.tokens
+        .sort_by(|a, b| (a.param, a.system, a.code).cmp(&(b.param, b.system, b.code)));
+    rows.tokens
+        .dedup_by(|a, b| (a.param, a.system, a.code) == (b.param, b.system, b.code));
+    insert_all!(conn, search_string::table, rows.strings);
+    insert_all!(conn, search_token::table, rows.tokens);
+    insert_all!(conn, search_token_text::table, rows.token_texts);
+    insert_all!(conn, search_token_type::table, rows.token_types);
+    insert_all!(conn, search_reference::table, rows.references);
+    insert_all!(conn, search_date::table, rows.dates);
+    insert_all!(conn, search_number::table, rows.numbers);
+    insert_all!(conn, search_quantity::table, rows.quantities);
+    insert_all!(conn, search_uri::table, rows.uris);
+    let mut patients: Vec<&String> = index.patients.iter().collect();
+    patients.sort();
+    patients.dedup();
+    let compartment: Vec<CompartmentRow<'_>> = patients
+        .into_iter()
+        .map(|patient_id| CompartmentRow {
+            res_type,
+            res_id,
+            patient_id,
+        })
+        .collect();
+    insert_all!(conn, resource_compartment::table, compartment);
+    let mut labels: Vec<&(String, String)> = index.labels.iter().collect();
+    labels.sort();
+    labels.dedup();
+    let labels: Vec<LabelRow<'_>> = labels
+        .into_iter()
+        .map(|(system, code)| LabelRow {
+            res_type,
+            res_id,
+            system,
+            code,
+        })
+        .collect();
+    insert_all!(conn, resource_label::table, labels);
+    Ok(())
+}
+
+/// The patients whose compartment holds `res_type/res_id` (sorted).
+pub fn compartment_of(
+    conn: &mut Conn<'_>,
+    res_type: &str,
+    res_id: &str,
+) -> Result<Vec<String>, StorageError> {
+    let query = resource_compartment::table
+        .filter(resource_compartment::res_type.eq(res_type))
+        .filter(resource_compartment::res_id.eq(res_id))
+        .select(resource_compartment::patient_id)
+        .order(resource_compartment::patient_id);
+    Ok(on_conn!(conn, c => query.load::<String>(c))?)
+}
+
+/// The `(system, code)` security labels of `res_type/res_id` (sorted).
+pub fn labels_of(
+    conn: &mut Conn<'_>,
+    res_type: &str,
+    res_id: &str,
+) -> Result<Vec<(String, String)>, StorageError> {
+    let query = resource_label::table
+        .filter(resource_label::res_type.eq(res_type))
+        .filter(resource_label::res_id.eq(res_id))
+        .select((resource_label::system, resource_label::code))
+        .order((resource_label::system, resource_label::code));
+    Ok(on_conn!(conn, c => query.load::<(String, String)>(c))?)
+}
+
+/// How many index rows of each kind `res_type/res_id` has: (strings, tokens, references, dates).
+pub fn row_counts(
+    conn: &mut Conn<'_>,
+    res_type: &str,
+    res_id: &str,
+) -> Result<[i64; 4], StorageError> {
+    macro_rules! count {
+        ($table:ident) => {{
+            let rows = $table::table
+                .filter($table::res_type.eq(res_type))
+                .filter($table::res_id.eq(res_id))
+                .count();
+            on_conn!(conn, c => rows.get_result::<i64>(c))?
+        }};
+    }
+    Ok([
+        count!(search_string),
+        count!(search_token),
+        count!(search_reference),
+        count!(search_date),
+    ])
+}
