@@ -59,6 +59,8 @@ enum Command {
     Migrate,
     /// Print a signed access token.
     Token(TokenArgs),
+    /// Rebuild the search index of every live resource.
+    Reindex,
     /// Load FHIR bundles and NDJSON files or folders.
     Import {
         /// Files or folders (searched recursively for .json and .ndjson files).
@@ -126,6 +128,7 @@ fn main() -> ExitCode {
             .map_err(|e| e.to_string()),
         Command::Token(args) => token(&config, args),
         Command::Import { paths } => import(&config, &paths),
+        Command::Reindex => reindex(&config),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -156,6 +159,26 @@ fn token(config: &Config, args: TokenArgs) -> Result<(), String> {
     let now = chrono::Utc::now().timestamp();
     let token = mint(&key, &config.issuer, &request, now).map_err(|e| e.to_string())?;
     println!("{token}");
+    Ok(())
+}
+
+fn reindex(config: &Config) -> Result<(), String> {
+    let store = server::open_store(config).map_err(|e| e.to_string())?;
+    let services = server::services(store).map_err(|e| e.to_string())?;
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} resources {elapsed_precise}")
+    {
+        bar.set_style(style);
+    }
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let count =
+        carnet::interaction::reindex::reindex(&services, &progress).map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    println!("re-indexed {count} resource(s)");
     Ok(())
 }
 

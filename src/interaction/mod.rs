@@ -13,6 +13,7 @@ pub mod error;
 pub mod history;
 pub mod patch;
 pub mod read;
+pub mod reindex;
 pub mod stored;
 mod target;
 pub mod update;

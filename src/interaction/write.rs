@@ -111,15 +111,7 @@ pub fn save(
             author: context.principal.subject.reference().as_deref(),
         },
     )?;
-    let entries = extract(&services.registry, res_type, &value);
-    let patients = patient_ids(&services.registry, res_type, id, &entries);
-    let labels = security_labels(&value);
-    let rows = IndexRows {
-        entries: &entries,
-        patients: &patients,
-        labels: &labels,
-    };
-    index::replace(conn, res_type, id, &rows, previous.is_some())?;
+    index_resource(conn, services, res_type, id, &value, previous.is_some())?;
     Ok(StoredResource {
         res_type: res_type.to_owned(),
         id: id.to_owned(),
@@ -127,6 +119,27 @@ pub fn save(
         last_updated,
         json,
     })
+}
+
+/// Writes the index rows of `res_type/id` for `value`: its search values, its patient
+/// compartment and its security labels (clearing earlier rows when `replacing`).
+pub fn index_resource(
+    conn: &mut Conn<'_>,
+    services: &Services,
+    res_type: &str,
+    id: &str,
+    value: &Value,
+    replacing: bool,
+) -> Result<(), InteractionError> {
+    let entries = extract(&services.registry, res_type, value);
+    let patients = patient_ids(&services.registry, res_type, id, &entries);
+    let labels = security_labels(value);
+    let rows = IndexRows {
+        entries: &entries,
+        patients: &patients,
+        labels: &labels,
+    };
+    Ok(index::replace(conn, res_type, id, &rows, replacing)?)
 }
 
 /// Records the deletion of the live resource `current` as a new version; returns it.

@@ -166,3 +166,36 @@ pub fn put_version(conn: &mut Conn<'_>, new: &NewVersion<'_>) -> Result<(), Stor
     }
     Ok(())
 }
+
+/// How many live resources there are.
+pub fn count_live(conn: &mut Conn<'_>) -> Result<i64, StorageError> {
+    let query = current_resources::table
+        .filter(current_resources::is_deleted.eq(false))
+        .count();
+    Ok(on_conn!(conn, c => query.get_result(c))?)
+}
+
+/// Live current rows after `after` (type, id) in (type, id) order, at most `limit`.
+pub fn live_page(
+    conn: &mut Conn<'_>,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> Result<Vec<CurrentRow>, StorageError> {
+    Ok(on_conn!(conn, c => {
+        let mut query = current_resources::table
+            .filter(current_resources::is_deleted.eq(false))
+            .into_boxed();
+        if let Some((res_type, res_id)) = after {
+            query = query.filter(
+                current_resources::res_type.gt(res_type).or(current_resources::res_type
+                    .eq(res_type)
+                    .and(current_resources::res_id.gt(res_id))),
+            );
+        }
+        query
+            .order((current_resources::res_type, current_resources::res_id))
+            .limit(limit)
+            .select(CurrentRow::as_select())
+            .load(c)
+    })?)
+}

@@ -104,6 +104,10 @@ fn token_import_and_serve() {
     );
     assert!(out.contains("not-json.json"), "{out}");
 
+    let (ok, out, err) = run(carnet(&data).arg("reindex"));
+    assert!(ok, "{err}");
+    assert!(out.contains("re-indexed 4 resource(s)"), "{out}");
+
     let (ok, out, err) = run(carnet(&data).arg("migrate"));
     assert!(ok, "{err}");
     assert!(out.contains("up to date"));

@@ -10,7 +10,7 @@ use crate::common::databases;
 use carnet::auth::{Principal, PurposeOfUse, Subject};
 use carnet::interaction::{InteractionError, RequestContext, update};
 
-fn context() -> RequestContext {
+pub fn context() -> RequestContext {
     RequestContext {
         principal: Principal {
             subject: Subject::Practitioner("writer".into()),

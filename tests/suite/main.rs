@@ -14,6 +14,7 @@ mod common;
 mod concurrency;
 mod examples;
 mod history;
+mod index;
 mod patch;
 mod rest_crud;
 mod transaction;
