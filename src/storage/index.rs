@@ -282,21 +282,33 @@ impl<'a> Rows<'a> {
                 param,
                 value,
             }),
-            // Composite values are matched from their components' rows by the query side.
-            IndexEntry::Composite { components, .. } => {
-                for component in components {
-                    self.add(res_type, res_id, component);
-                }
-            }
+            // Composite parameters are not indexed yet: their components are indexed under
+            // their own parameters; matching both in the same repetition comes with the
+            // composite query support.
+            IndexEntry::Composite { .. } => {}
         }
     }
 }
 
-/// Inserts `rows` into `$table` in chunks.
+/// Inserts `rows` into `$table`. SQLite runs one cached prepared statement per row (cheap
+/// in-process); PostgreSQL sends multi-row statements in chunks (fewer round trips).
 macro_rules! insert_all {
     ($conn:expr, $table:expr, $rows:expr) => {{
-        for chunk in $rows.chunks(CHUNK) {
-            on_conn!($conn, c => diesel::insert_into($table).values(chunk).execute(c))?;
+        match $conn {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(connection) => {
+                let c: &mut diesel::SqliteConnection = &mut **connection;
+                for row in &$rows {
+                    diesel::insert_into($table).values(row).execute(c)?;
+                }
+            }
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(connection) => {
+                let c: &mut diesel::PgConnection = &mut **connection;
+                for chunk in $rows.chunks(CHUNK) {
+                    diesel::insert_into($table).values(chunk).execute(c)?;
+                }
+            }
         }
     }};
 }
