@@ -62,7 +62,12 @@ pub fn signing_key(config: &Config) -> Result<SigningKey, StartError> {
 /// CapabilityStatement.
 pub fn app_state(config: &Config, services: Services, key: &SigningKey) -> AppState {
     let now = services.clock.now_millis();
-    let capability = capability_statement(&services.schema, config.base_url.as_deref(), now);
+    let capability = capability_statement(
+        &services.schema,
+        &services.registry,
+        config.base_url.as_deref(),
+        now,
+    );
     AppState {
         verifier: Arc::new(Verifier::local(&config.issuer, key)),
         base_url: config.base_url.clone(),

@@ -14,6 +14,7 @@ pub mod history;
 pub mod patch;
 pub mod read;
 pub mod reindex;
+pub mod search;
 pub mod stored;
 mod target;
 pub mod update;

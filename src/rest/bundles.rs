@@ -44,9 +44,16 @@ struct Entry {
     #[serde(skip_serializing_if = "Option::is_none")]
     resource: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    search: Option<EntrySearch>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     request: Option<EntryRequest>,
     #[serde(skip_serializing_if = "Option::is_none")]
     response: Option<EntryResponse>,
+}
+
+#[derive(Serialize)]
+struct EntrySearch {
+    mode: &'static str,
 }
 
 #[derive(Serialize)]
@@ -144,6 +151,7 @@ pub fn history_bundle(
             Entry {
                 full_url: Some(format!("{base}/{reference}")),
                 resource: row.content.and_then(raw),
+                search: None,
                 request: Some(EntryRequest {
                     method: row.method.clone(),
                     url,
@@ -205,6 +213,7 @@ fn response_entry(base: &str, result: EntryResult, preference: ReturnPreference)
                     last_modified: Some(format_instant(resource.last_updated)),
                     outcome: None,
                 }),
+                search: None,
                 resource: if include { raw(resource.json) } else { None },
                 request: None,
             }
@@ -243,5 +252,85 @@ fn serialize(bundle: &Bundle) -> Result<String, RestError> {
             crate::error::ErrorCategory::Fault,
             "internal error, the cause is in the server log",
         )
+    })
+}
+
+/// A `searchset` Bundle: matches then included resources, total, and paging links.
+pub fn searchset_bundle(
+    base: &str,
+    path: &str,
+    result: crate::interaction::search::SearchResult,
+) -> Result<String, RestError> {
+    use crate::interaction::search::PAGE_PARAMETER as SEARCH_PAGE;
+    let canonical = result.query.canonical_query_string();
+    let without_page: String = parse_pairs(&canonical)
+        .into_iter()
+        .filter(|(n, _)| n != SEARCH_PAGE)
+        .fold(
+            form_urlencoded::Serializer::new(String::new()),
+            |mut s, (n, v)| {
+                s.append_pair(&n, &v);
+                s
+            },
+        )
+        .finish();
+    let path = path
+        .strip_prefix("/fhir")
+        .unwrap_or(path)
+        .trim_end_matches("/_search");
+    let link_at = |offset: i64| {
+        let mut query = without_page.clone();
+        if offset > 0 {
+            if !query.is_empty() {
+                query.push('&');
+            }
+            query.push_str(&format!("{SEARCH_PAGE}={offset}"));
+        }
+        if query.is_empty() {
+            format!("{base}{path}")
+        } else {
+            format!("{base}{path}?{query}")
+        }
+    };
+    let mut link = vec![
+        Link {
+            relation: "self",
+            url: link_at(result.offset),
+        },
+        Link {
+            relation: "first",
+            url: link_at(0),
+        },
+    ];
+    if result.count > 0 && result.offset > 0 {
+        link.push(Link {
+            relation: "previous",
+            url: link_at((result.offset - result.count).max(0)),
+        });
+    }
+    if result.has_more && result.count > 0 {
+        link.push(Link {
+            relation: "next",
+            url: link_at(result.offset + result.count),
+        });
+    }
+    let entry = |resource: StoredResource, mode: &'static str| Entry {
+        full_url: Some(format!("{base}/{}", resource.reference())),
+        resource: raw(resource.json),
+        search: Some(EntrySearch { mode }),
+        ..Entry::default()
+    };
+    let mut entries: Vec<Entry> = result
+        .matches
+        .into_iter()
+        .map(|r| entry(r, "match"))
+        .collect();
+    entries.extend(result.included.into_iter().map(|r| entry(r, "include")));
+    serialize(&Bundle {
+        resource_type: "Bundle",
+        kind: "searchset",
+        total: result.total,
+        link,
+        entry: entries,
     })
 }

@@ -5,9 +5,10 @@ use serde_json::{Value, json};
 
 use crate::fhir::instant::format_instant;
 use crate::fhir::schema::Schema;
+use crate::search::registry::{SearchParamType, SearchRegistry};
 
 /// Interactions every resource type supports (see `routes`).
-const TYPE_INTERACTIONS: [&str; 8] = [
+const TYPE_INTERACTIONS: [&str; 9] = [
     "read",
     "vread",
     "update",
@@ -16,14 +17,28 @@ const TYPE_INTERACTIONS: [&str; 8] = [
     "history-instance",
     "history-type",
     "create",
+    "search-type",
 ];
 
 /// The CapabilityStatement, dated `now_millis` (the server's start).
-pub fn capability_statement(schema: &Schema, base_url: Option<&str>, now_millis: i64) -> Value {
+pub fn capability_statement(
+    schema: &Schema,
+    registry: &SearchRegistry,
+    base_url: Option<&str>,
+    now_millis: i64,
+) -> Value {
     let resources: Vec<Value> = schema
         .resource_types()
         .map(|resource_type| {
+            let search_params: Vec<Value> = registry
+                .params_of(resource_type)
+                .filter(|p| p.is_supported() && p.param_type() != SearchParamType::Composite)
+                .map(|p| json!({"name": p.code(), "definition": p.url(), "type": p.param_type().code()}))
+                .collect();
             json!({
+                "searchParam": search_params,
+                "searchInclude": ["*"],
+                "searchRevInclude": ["*"],
                 "type": resource_type,
                 "interaction": TYPE_INTERACTIONS.iter().map(|code| json!({"code": code})).collect::<Vec<_>>(),
                 "versioning": "versioned-update",
@@ -62,7 +77,8 @@ pub fn capability_statement(schema: &Schema, base_url: Option<&str>, now_millis:
             "interaction": [
                 {"code": "transaction"},
                 {"code": "batch"},
-                {"code": "history-system"}
+                {"code": "history-system"},
+                {"code": "search-system"}
             ]
         }]
     })

@@ -40,6 +40,21 @@ pub fn return_preference(request: &HttpRequest, default: ReturnPreference) -> Re
     default
 }
 
+/// `Prefer: handling=strict|lenient` for search (lenient when absent).
+pub fn handling(request: &HttpRequest) -> crate::search::query::Handling {
+    use crate::search::query::Handling;
+    let strict = header_text(request, HeaderName::from_static("prefer")).is_some_and(|prefer| {
+        prefer
+            .split([',', ';'])
+            .any(|token| token.trim().replace(' ', "") == "handling=strict")
+    });
+    if strict {
+        Handling::Strict
+    } else {
+        Handling::Lenient
+    }
+}
+
 /// `If-Match: W/"3"` as a version number (400 when it is not a version ETag).
 pub fn if_match(request: &HttpRequest) -> Result<Option<i64>, RestError> {
     match header_text(request, header::IF_MATCH) {

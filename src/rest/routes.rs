@@ -7,7 +7,7 @@ use actix_web::http::header::HeaderValue;
 use actix_web::{HttpMessage, HttpResponse, web};
 
 use super::errors::RestError;
-use super::handlers::{instance, metadata, system, type_level};
+use super::handlers::{instance, metadata, search, system, type_level};
 use super::headers::REQUEST_ID;
 use super::principal::RequestId;
 use crate::error::ErrorCategory;
@@ -32,11 +32,20 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config.service(
         web::scope("/fhir")
             .service(resource("/metadata").route(web::get().to(metadata::capabilities)))
-            .service(resource("").route(web::post().to(system::batch_or_transaction)))
-            .service(resource("/").route(web::post().to(system::batch_or_transaction)))
+            .service(
+                resource("")
+                    .route(web::get().to(search::search_system))
+                    .route(web::post().to(system::batch_or_transaction)),
+            )
+            .service(
+                resource("/")
+                    .route(web::get().to(search::search_system))
+                    .route(web::post().to(system::batch_or_transaction)),
+            )
             .service(resource("/_history").route(web::get().to(system::system_history)))
             .service(resource("/{type}/_history").route(web::get().to(type_level::type_history)))
             .service(resource("/{type}/$validate").route(web::post().to(type_level::validate)))
+            .service(resource("/{type}/_search").route(web::post().to(search::search_post)))
             .service(resource("/{type}/{id}/_history/{vid}").route(web::get().to(instance::vread)))
             .service(
                 resource("/{type}/{id}/_history").route(web::get().to(instance::instance_history)),
@@ -51,7 +60,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
             .service(
                 resource("/{type}")
                     .route(web::post().to(type_level::create))
-                    .route(web::get().to(type_level::search_not_available))
+                    .route(web::get().to(search::search_type))
                     .route(web::put().to(type_level::conditional_update))
                     .route(web::patch().to(type_level::conditional_patch))
                     .route(web::delete().to(type_level::conditional_delete)),

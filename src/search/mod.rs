@@ -7,5 +7,6 @@ pub mod compartment;
 pub mod criteria;
 pub mod extract;
 pub mod fhirpath;
+pub mod query;
 pub mod query_string;
 pub mod registry;

@@ -11,6 +11,9 @@ pub enum StorageError {
     /// The database is locked or out of connections for longer than we wait.
     #[error("the database is busy, retry later")]
     Busy,
+    /// A search feature the SQL translation does not handle yet.
+    #[error("{0} is not supported yet")]
+    Unsupported(String),
     /// The configured database URL is not one Carnet can use.
     #[error("unsupported database url `{0}`: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
@@ -30,7 +33,9 @@ impl Categorized for StorageError {
         match self {
             StorageError::VersionConflict => ErrorCategory::Conflict,
             StorageError::Busy => ErrorCategory::Busy,
-            StorageError::UnsupportedUrl(_) => ErrorCategory::Invalid,
+            StorageError::UnsupportedUrl(_) | StorageError::Unsupported(_) => {
+                ErrorCategory::Invalid
+            }
             StorageError::Corrupt(_)
             | StorageError::Database(_)
             | StorageError::Connection(_)

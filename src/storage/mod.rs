@@ -10,6 +10,7 @@ pub mod history;
 pub mod index;
 mod pool;
 mod schema;
+pub mod search;
 pub mod tokens;
 pub mod versions;
 

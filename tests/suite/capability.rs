@@ -41,10 +41,27 @@ async fn capability_statement_is_valid_and_complete() {
     ] {
         assert!(interactions.contains(&expected), "{expected} missing");
     }
-    assert!(
-        !interactions.contains(&"search-type"),
-        "search is not implemented yet and must not be advertised"
-    );
+    assert!(interactions.contains(&"search-type"));
+    let params: Vec<&str> = patient["searchParam"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "name",
+        "family",
+        "birthdate",
+        "identifier",
+        "gender",
+        "_id",
+        "_lastUpdated",
+    ] {
+        assert!(
+            params.contains(&expected),
+            "{expected} missing from {params:?}"
+        );
+    }
     assert!(
         !resources.iter().any(|r| r["type"] == "SubscriptionTopic"),
         "R4B-only types are not R4"

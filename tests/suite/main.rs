@@ -17,4 +17,5 @@ mod history;
 mod index;
 mod patch;
 mod rest_crud;
+mod search;
 mod transaction;

@@ -3,6 +3,7 @@
 
 pub mod instance;
 pub mod metadata;
+pub mod search;
 pub mod system;
 pub mod type_level;
 

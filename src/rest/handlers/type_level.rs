@@ -168,11 +168,3 @@ pub async fn validate(
     blocking(move || validate::validate(&services, &ctx, &type_name, body)).await?;
     Ok(information(StatusCode::OK, format, "the resource is valid"))
 }
-
-/// Search is the next feature; until then a type-level GET says so plainly.
-pub async fn search_not_available(_auth: Authenticated) -> Result<HttpResponse, RestError> {
-    Err(RestError::new(
-        ErrorCategory::MethodNotAllowed,
-        "search is not available on this server yet",
-    ))
-}

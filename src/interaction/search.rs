@@ -1,0 +1,147 @@
+//! search: `GET [base]/[type]?…`, `POST [base]/[type]/_search`, `GET [base]?…` (FHIR R4
+//! search.html). The query is parsed into a typed `SearchQuery` (every error names its
+//! parameter), run in SQL by storage with its total and page, then `_include` /
+//! `_revinclude` are followed from the page. Consent narrowing will be added to the same
+//! SQL (consent issue).
+
+use serde_json::{Map, Value};
+
+use super::context::{RequestContext, Services};
+use super::error::InteractionError;
+use super::stored::StoredResource;
+use crate::search::query::{Handling, SearchQuery, SummaryMode, TotalMode, parse_search};
+use crate::storage::search::{self, FoundRow, PageRequest};
+
+/// What a search found.
+#[derive(Debug, Clone)]
+pub struct SearchResult {
+    /// The query as understood (its canonical string makes the `self` link).
+    pub query: SearchQuery,
+    pub matches: Vec<StoredResource>,
+    pub included: Vec<StoredResource>,
+    pub total: Option<i64>,
+    pub offset: i64,
+    pub count: i64,
+    pub has_more: bool,
+}
+
+/// The page parameter: the offset of the first match of the page.
+pub const PAGE_PARAMETER: &str = "_page";
+
+pub fn search(
+    services: &Services,
+    context: &RequestContext,
+    type_name: Option<&str>,
+    pairs: &[(String, String)],
+    handling: Handling,
+) -> Result<SearchResult, InteractionError> {
+    let mut query = parse_search(&services.registry, type_name, pairs, handling)
+        .map_err(|e| InteractionError::invalid(e.to_string()))?;
+    let requested = query
+        .result
+        .count
+        .map_or(services.limits.default_page_size, |c| c as usize);
+    let mut count = requested.min(services.limits.max_page_size) as i64;
+    query.result.count = Some(count as u32);
+    let offset = match &query.result.page {
+        None => 0,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|o| *o >= 0)
+            .ok_or_else(|| {
+                InteractionError::invalid(format!("`_page` has an invalid value `{text}`"))
+            })?,
+    };
+    match query.result.summary {
+        Some(SummaryMode::Count) => count = 0,
+        Some(SummaryMode::True | SummaryMode::Text | SummaryMode::Data) => {
+            return Err(InteractionError::invalid(
+                "`_summary` other than `count` and `false` is not supported yet",
+            ));
+        }
+        _ => {}
+    }
+    let with_total = query.result.total != Some(TotalMode::None) || count == 0;
+    let page = PageRequest {
+        offset,
+        count,
+        with_total,
+    };
+    let now = context.now_millis;
+    let (found, included) = services.store.read(|conn| {
+        let found = search::search(conn, &query, page, now)?;
+        let included = if query.result.include.is_empty() && query.result.revinclude.is_empty() {
+            Vec::new()
+        } else {
+            search::included(
+                conn,
+                &found.rows,
+                &query.result.include,
+                &query.result.revinclude,
+            )?
+        };
+        Ok::<_, InteractionError>((found, included))
+    })?;
+    let elements = query.result.elements.clone();
+    let shape = |rows: Vec<FoundRow>| -> Vec<StoredResource> {
+        rows.into_iter()
+            .filter_map(|row| {
+                let json = row.content?;
+                let json = if elements.is_empty() {
+                    json
+                } else {
+                    subset(&json, &elements)
+                };
+                Some(StoredResource {
+                    res_type: row.res_type,
+                    id: row.res_id,
+                    version_id: row.version_id,
+                    last_updated: row.last_updated,
+                    json,
+                })
+            })
+            .collect()
+    };
+    Ok(SearchResult {
+        matches: shape(found.rows),
+        included: shape(included),
+        total: found.total,
+        offset,
+        count,
+        has_more: found.has_more,
+        query,
+    })
+}
+
+/// `_elements`: keeps `resourceType`, `id`, `meta` and the listed elements, and marks the
+/// resource SUBSETTED (search.html §3.1.1.5.9).
+fn subset(json: &str, elements: &[String]) -> String {
+    let Ok(Value::Object(resource)) = serde_json::from_str::<Value>(json) else {
+        return json.to_owned();
+    };
+    let mut kept = Map::new();
+    for (key, value) in resource {
+        let base = key.trim_start_matches('_');
+        if matches!(key.as_str(), "resourceType" | "id" | "meta")
+            || elements.iter().any(|e| e == base)
+        {
+            kept.insert(key, value);
+        }
+    }
+    let meta = kept
+        .entry("meta")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(meta) = meta {
+        let tags = meta
+            .entry("tag")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(tags) = tags {
+            tags.push(serde_json::json!({
+                "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+                "code": "SUBSETTED"
+            }));
+        }
+    }
+    serde_json::to_string(&Value::Object(kept)).unwrap_or_else(|_| json.to_owned())
+}

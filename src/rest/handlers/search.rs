@@ -1,0 +1,98 @@
+//! Search handlers: `GET [base]/[type]?…`, `POST [base]/[type]/_search` (form-encoded body
+//! and URL parameters together) and system search `GET [base]?…`; `Prefer: handling`.
+
+use actix_web::web::{self, Payload};
+use actix_web::{HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+
+use super::blocking;
+use crate::error::ErrorCategory;
+use crate::interaction::search;
+use crate::rest::bundles::searchset_bundle;
+use crate::rest::errors::RestError;
+use crate::rest::format::output_format;
+use crate::rest::headers::handling;
+use crate::rest::principal::{Authenticated, context};
+use crate::rest::state::AppState;
+use crate::search::query_string::parse_pairs;
+
+pub async fn search_type(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, RestError> {
+    let pairs = parse_pairs(request.query_string());
+    run(request, state, principal, Some(path.into_inner()), pairs).await
+}
+
+pub async fn search_system(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+) -> Result<HttpResponse, RestError> {
+    let pairs = parse_pairs(request.query_string());
+    run(request, state, principal, None, pairs).await
+}
+
+/// `POST [type]/_search`: the parameters of the form body and of the URL.
+pub async fn search_post(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    path: web::Path<String>,
+    mut payload: Payload,
+) -> Result<HttpResponse, RestError> {
+    let content_type = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
+        return Err(RestError::new(
+            ErrorCategory::UnsupportedMediaType,
+            format!(
+                "`POST [type]/_search` takes `application/x-www-form-urlencoded`, not `{content_type}`"
+            ),
+        ));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            RestError::new(
+                ErrorCategory::Invalid,
+                format!("the body could not be read: {e}"),
+            )
+        })?;
+        if body.len() + chunk.len() > state.max_body_bytes {
+            return Err(RestError::new(
+                ErrorCategory::Invalid,
+                "the body is too large",
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let mut pairs = parse_pairs(request.query_string());
+    pairs.extend(parse_pairs(&String::from_utf8_lossy(&body)));
+    run(request, state, principal, Some(path.into_inner()), pairs).await
+}
+
+async fn run(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    principal: crate::auth::Principal,
+    type_name: Option<String>,
+    pairs: Vec<(String, String)>,
+) -> Result<HttpResponse, RestError> {
+    let format = output_format(&request)?;
+    let handling = handling(&request);
+    let ctx = context(&request, &state, principal);
+    let services = state.services.clone();
+    let result =
+        blocking(move || search::search(&services, &ctx, type_name.as_deref(), &pairs, handling))
+            .await?;
+    let body = searchset_bundle(&state.base_url(&request), request.path(), result)?;
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type)
+        .body(format.render_text(body)))
+}

@@ -1,0 +1,256 @@
+//! Search in SQL: a typed `SearchQuery` becomes one `SELECT` over `current_resources` with
+//! a predicate per criterion, its count, its sort and its page; `_include`/`_revinclude`
+//! follow `search_reference` from the page. Knows nothing of consent: the caller narrows
+//! the query before it comes here.
+
+mod predicate;
+mod sql;
+
+pub use sql::FoundRow;
+
+use std::collections::HashSet;
+
+use predicate::{Aliases, criterion};
+use sql::{Sql, load_count, load_found};
+
+use super::conn::Conn;
+use super::error::StorageError;
+use crate::search::query::{Column, Include, SearchQuery, SortKey};
+use crate::search::registry::SearchParamType;
+
+/// Which page to load.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub offset: i64,
+    /// Page size; 0 loads no rows (a count only).
+    pub count: i64,
+    pub with_total: bool,
+}
+
+/// One page of matches.
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    pub rows: Vec<FoundRow>,
+    /// All matches, when asked for.
+    pub total: Option<i64>,
+    /// Whether there are matches after this page.
+    pub has_more: bool,
+}
+
+const SELECT: &str =
+    "SELECT r.res_type, r.res_id, r.version_id, r.last_updated, r.content FROM current_resources r";
+
+/// The `WHERE` of a query: live resources of the types searched, matching every criterion.
+fn where_clause(query: &SearchQuery, now_ms: i64) -> Result<Sql, StorageError> {
+    let mut sql = Sql::new(" WHERE NOT r.is_deleted");
+    let types: Vec<&String> = match &query.resource_type {
+        Some(t) => vec![t],
+        None => query.types.iter().collect(),
+    };
+    if !types.is_empty() {
+        sql.push(" AND r.res_type IN (");
+        for (i, t) in types.into_iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.text(t.clone());
+        }
+        sql.push(")");
+    }
+    let mut aliases = Aliases::new();
+    for c in &query.criteria {
+        sql.push(" AND ")
+            .append(criterion(c, "r", &mut aliases, now_ms)?);
+    }
+    Ok(sql)
+}
+
+/// The value a sort key orders by: a column of the resource, or the smallest (largest when
+/// descending) indexed value of the parameter.
+fn sort_expression(key: &SortKey) -> Result<String, StorageError> {
+    let aggregate = if key.descending { "MAX" } else { "MIN" };
+    let (table, column) = match (key.column, key.param_type) {
+        (Column::Id, _) => return Ok("r.res_id".to_owned()),
+        (Column::LastUpdated, _) => return Ok("r.last_updated".to_owned()),
+        (_, SearchParamType::String) => ("search_string", "normalized"),
+        (_, SearchParamType::Token) => ("search_token", "code"),
+        (_, SearchParamType::Reference) => ("search_reference", "target_id"),
+        (_, SearchParamType::Date) => ("search_date", if key.descending { "high" } else { "low" }),
+        (_, SearchParamType::Number) => ("search_number", "low"),
+        (_, SearchParamType::Quantity) => ("search_quantity", "low"),
+        (_, SearchParamType::Uri) => ("search_uri", "value"),
+        _ => {
+            return Err(StorageError::Unsupported(format!(
+                "sorting by `{}`",
+                key.code
+            )));
+        }
+    };
+    // The code comes from the registry (never from the request text as such), and only
+    // `[A-Za-z0-9_-]` is allowed in it; still refuse anything else rather than splice it.
+    if !key
+        .code
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(StorageError::Unsupported(format!(
+            "sorting by `{}`",
+            key.code
+        )));
+    }
+    Ok(format!(
+        "(SELECT {aggregate}(o.{column}) FROM {table} o WHERE o.res_type = r.res_type AND o.res_id = r.res_id AND o.param = '{}')",
+        key.code
+    ))
+}
+
+fn order_by(query: &SearchQuery) -> Result<String, StorageError> {
+    let mut keys = Vec::new();
+    for key in &query.result.sort {
+        let expression = sort_expression(key)?;
+        // Resources without a value sort last, in both directions.
+        keys.push(format!("CASE WHEN {expression} IS NULL THEN 1 ELSE 0 END"));
+        keys.push(format!(
+            "{expression} {}",
+            if key.descending { "DESC" } else { "ASC" }
+        ));
+    }
+    keys.push("r.res_type ASC".to_owned());
+    keys.push("r.res_id ASC".to_owned());
+    Ok(format!(" ORDER BY {}", keys.join(", ")))
+}
+
+/// Runs `query` and loads the page asked for.
+pub fn search(
+    conn: &mut Conn<'_>,
+    query: &SearchQuery,
+    page: PageRequest,
+    now_ms: i64,
+) -> Result<SearchPage, StorageError> {
+    let filter = where_clause(query, now_ms)?;
+    let total = if page.with_total {
+        let mut count = Sql::new("SELECT COUNT(*) AS n FROM current_resources r");
+        count.append(filter.clone());
+        Some(load_count(conn, &count)?)
+    } else {
+        None
+    };
+    if page.count == 0 {
+        return Ok(SearchPage {
+            rows: Vec::new(),
+            total,
+            has_more: total.is_some_and(|t| t > 0),
+        });
+    }
+    let mut select = Sql::new(SELECT);
+    select.append(filter).push(&order_by(query)?);
+    select
+        .push(" LIMIT ")
+        .int(page.count + 1)
+        .push(" OFFSET ")
+        .int(page.offset);
+    let mut rows = load_found(conn, &select)?;
+    let has_more = rows.len() as i64 > page.count;
+    rows.truncate(page.count as usize);
+    Ok(SearchPage {
+        rows,
+        total,
+        has_more,
+    })
+}
+
+/// Resources that `include`s and `revinclude`s reach from `rows` (`:iterate` follows them
+/// again, a few levels deep), without those already in `rows`.
+pub fn included(
+    conn: &mut Conn<'_>,
+    rows: &[FoundRow],
+    include: &[Include],
+    revinclude: &[Include],
+) -> Result<Vec<FoundRow>, StorageError> {
+    const MAX_ITERATIONS: usize = 4;
+    let mut seen: HashSet<(String, String)> = rows
+        .iter()
+        .map(|r| (r.res_type.clone(), r.res_id.clone()))
+        .collect();
+    let mut found = Vec::new();
+    let mut frontier: Vec<FoundRow> = rows.to_vec();
+    for round in 0..MAX_ITERATIONS {
+        if frontier.is_empty() {
+            break;
+        }
+        let mut next = Vec::new();
+        for (spec, reverse) in include
+            .iter()
+            .map(|i| (i, false))
+            .chain(revinclude.iter().map(|i| (i, true)))
+        {
+            if round > 0 && !spec.iterate {
+                continue;
+            }
+            for row in follow(conn, &frontier, spec, reverse)? {
+                if seen.insert((row.res_type.clone(), row.res_id.clone())) {
+                    next.push(row);
+                }
+            }
+        }
+        found.extend(next.iter().cloned());
+        frontier = next;
+    }
+    Ok(found)
+}
+
+fn follow(
+    conn: &mut Conn<'_>,
+    from: &[FoundRow],
+    spec: &Include,
+    reverse: bool,
+) -> Result<Vec<FoundRow>, StorageError> {
+    let (near, far) = if reverse {
+        ("target", "res")
+    } else {
+        ("res", "target")
+    };
+    let mut sql = Sql::new(
+        "SELECT DISTINCT t.res_type, t.res_id, t.version_id, t.last_updated, t.content FROM search_reference x JOIN current_resources t ON ",
+    );
+    sql.push(&format!(
+        "t.res_type = x.{far}_type AND t.res_id = x.{far}_id AND NOT t.is_deleted WHERE ("
+    ));
+    let mut any = false;
+    for row in from {
+        // A forward include starts from resources of its source type; a reverse one from
+        // resources of its target type.
+        let type_ok = if reverse {
+            spec.target_type.as_ref().is_none_or(|t| *t == row.res_type)
+        } else {
+            spec.source_type.as_ref().is_none_or(|t| *t == row.res_type)
+        };
+        if !type_ok {
+            continue;
+        }
+        if any {
+            sql.push(" OR ");
+        }
+        any = true;
+        sql.push(&format!("(x.{near}_type = "))
+            .text(row.res_type.clone());
+        sql.push(&format!(" AND x.{near}_id = "))
+            .text(row.res_id.clone())
+            .push(")");
+    }
+    if !any {
+        return Ok(Vec::new());
+    }
+    sql.push(")");
+    if let Some(param) = &spec.param {
+        sql.push(" AND x.param = ").text(param.clone());
+    }
+    if reverse {
+        if let Some(source) = &spec.source_type {
+            sql.push(" AND x.res_type = ").text(source.clone());
+        }
+    } else if let Some(target) = &spec.target_type {
+        sql.push(" AND x.target_type = ").text(target.clone());
+    }
+    load_found(conn, &sql)
+}

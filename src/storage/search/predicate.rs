@@ -1,0 +1,484 @@
+//! Search criteria as SQL predicates over a row alias of `current_resources`: each
+//! parameter is an `EXISTS` on its index table, chains and `_has` nest through
+//! `search_reference`, OR-ed values are OR-ed, criteria AND-ed. Prefix semantics follow FHIR
+//! R4 search.html §3.1.1.4 on the inclusive ranges the index stores.
+
+use super::sql::Sql;
+use crate::search::query::{
+    Column, Criterion, DateValue, Match, NumberValue, ParamCriterion, Prefix, QuantityValue,
+    ReferenceValue, StringMode, TokenValue, UriMode,
+};
+use crate::storage::error::StorageError;
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A fresh alias for a nested table (`x1`, `x2`, …).
+pub struct Aliases(usize);
+
+impl Aliases {
+    pub fn new() -> Aliases {
+        Aliases(0)
+    }
+
+    fn next(&mut self, prefix: &str) -> String {
+        self.0 += 1;
+        format!("{prefix}{}", self.0)
+    }
+}
+
+/// The predicate of `criterion` on the resource row `row` (an alias of `current_resources`).
+pub fn criterion(
+    criterion: &Criterion,
+    row: &str,
+    aliases: &mut Aliases,
+    now_ms: i64,
+) -> Result<Sql, StorageError> {
+    match criterion {
+        Criterion::Param(param) => parameter(param, row, aliases, now_ms),
+        Criterion::Chain {
+            param,
+            target_type,
+            criterion: inner,
+        } => {
+            let x = aliases.next("c");
+            let t = aliases.next("t");
+            let mut sql = Sql::new("EXISTS (SELECT 1 FROM search_reference ");
+            sql.push(&x).push(" JOIN current_resources ").push(&t);
+            sql.push(&format!(" ON {t}.res_type = {x}.target_type AND {t}.res_id = {x}.target_id AND NOT {t}.is_deleted"));
+            sql.push(&format!(" WHERE {x}.res_type = {row}.res_type AND {x}.res_id = {row}.res_id AND {x}.param = "));
+            sql.text(param.clone())
+                .push(&format!(" AND {x}.target_type = "))
+                .text(target_type.clone());
+            sql.push(" AND ")
+                .append(self::criterion(inner, &t, aliases, now_ms)?)
+                .push(")");
+            Ok(sql)
+        }
+        Criterion::Has {
+            source_type,
+            param,
+            criterion: inner,
+        } => {
+            let x = aliases.next("h");
+            let s = aliases.next("s");
+            let mut sql = Sql::new("EXISTS (SELECT 1 FROM search_reference ");
+            sql.push(&x).push(" JOIN current_resources ").push(&s);
+            sql.push(&format!(
+                " ON {s}.res_type = {x}.res_type AND {s}.res_id = {x}.res_id AND NOT {s}.is_deleted"
+            ));
+            sql.push(&format!(" WHERE {x}.res_type = "))
+                .text(source_type.clone());
+            sql.push(&format!(" AND {x}.param = ")).text(param.clone());
+            sql.push(&format!(
+                " AND {x}.target_type = {row}.res_type AND {x}.target_id = {row}.res_id AND "
+            ));
+            sql.append(self::criterion(inner, &s, aliases, now_ms)?)
+                .push(")");
+            Ok(sql)
+        }
+        Criterion::List(ids) => {
+            let x = aliases.next("l");
+            let mut sql = Sql::new("EXISTS (SELECT 1 FROM search_reference ");
+            sql.push(&x).push(&format!(" WHERE {x}.res_type = 'List' AND {x}.param = 'item' AND {x}.target_type = {row}.res_type AND {x}.target_id = {row}.res_id AND {x}.res_id IN ("));
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.text(id.clone());
+            }
+            sql.push("))");
+            Ok(sql)
+        }
+    }
+}
+
+fn unsupported(what: &str) -> StorageError {
+    StorageError::Unsupported(what.to_owned())
+}
+
+fn parameter(
+    param: &ParamCriterion,
+    row: &str,
+    aliases: &mut Aliases,
+    now_ms: i64,
+) -> Result<Sql, StorageError> {
+    match param.column {
+        Column::Id => id_predicate(&param.matcher, row),
+        Column::LastUpdated => last_updated_predicate(&param.matcher, row, now_ms),
+        Column::Index => index_predicate(param, row, aliases, now_ms),
+    }
+}
+
+fn id_predicate(matcher: &Match, row: &str) -> Result<Sql, StorageError> {
+    match matcher {
+        Match::Token { not, values } => {
+            let mut sql = Sql::new(&format!(
+                "{row}.res_id {}IN (",
+                if *not { "NOT " } else { "" }
+            ));
+            for (i, value) in values.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.text(value.code.clone().unwrap_or_default());
+            }
+            sql.push(")");
+            Ok(sql)
+        }
+        Match::Missing(missing) => Ok(Sql::new(if *missing { "1 = 0" } else { "1 = 1" })),
+        _ => Err(unsupported("this modifier on `_id`")),
+    }
+}
+
+fn last_updated_predicate(matcher: &Match, row: &str, now_ms: i64) -> Result<Sql, StorageError> {
+    match matcher {
+        Match::Date(values) => {
+            let column = format!("{row}.last_updated");
+            let parts = values
+                .iter()
+                .map(|value| {
+                    let (low, high) = date_bounds(value, now_ms);
+                    range_predicate(
+                        value.prefix,
+                        &column,
+                        &column,
+                        Bound::Int(low),
+                        Bound::Int(high),
+                    )
+                })
+                .collect();
+            Ok(Sql::join(parts, " OR "))
+        }
+        Match::Missing(missing) => Ok(Sql::new(if *missing { "1 = 0" } else { "1 = 1" })),
+        _ => Err(unsupported("this modifier on `_lastUpdated`")),
+    }
+}
+
+fn date_bounds(value: &DateValue, now_ms: i64) -> (i64, i64) {
+    if value.prefix == Prefix::Ap {
+        value.approximate(now_ms)
+    } else {
+        (value.low, value.high)
+    }
+}
+
+/// A range bound value.
+#[derive(Clone, Copy)]
+enum Bound {
+    Int(i64),
+    Float(f64),
+}
+
+fn bind(sql: &mut Sql, bound: Bound) {
+    match bound {
+        Bound::Int(v) => sql.int(v),
+        Bound::Float(v) => sql.double(v),
+    };
+}
+
+/// The prefix test of a target range `[low_col, high_col]` against the value range
+/// `[vl, vh]` (search.html §3.1.1.4.1).
+fn range_predicate(prefix: Prefix, low_col: &str, high_col: &str, vl: Bound, vh: Bound) -> Sql {
+    let mut sql = Sql::new("(");
+    let within = |sql: &mut Sql| {
+        sql.push(&format!("({low_col} >= "));
+        bind(sql, vl);
+        sql.push(&format!(" AND {high_col} <= "));
+        bind(sql, vh);
+        sql.push(")");
+    };
+    match prefix {
+        Prefix::Eq => within(&mut sql),
+        Prefix::Ne => {
+            sql.push("NOT ");
+            within(&mut sql);
+        }
+        Prefix::Gt => {
+            sql.push(&format!("{high_col} > "));
+            bind(&mut sql, vh);
+        }
+        Prefix::Lt => {
+            sql.push(&format!("{low_col} < "));
+            bind(&mut sql, vl);
+        }
+        Prefix::Ge => {
+            sql.push(&format!("{high_col} > "));
+            bind(&mut sql, vh);
+            sql.push(" OR ");
+            within(&mut sql);
+        }
+        Prefix::Le => {
+            sql.push(&format!("{low_col} < "));
+            bind(&mut sql, vl);
+            sql.push(" OR ");
+            within(&mut sql);
+        }
+        Prefix::Sa => {
+            sql.push(&format!("{low_col} > "));
+            bind(&mut sql, vh);
+        }
+        Prefix::Eb => {
+            sql.push(&format!("{high_col} < "));
+            bind(&mut sql, vl);
+        }
+        Prefix::Ap => {
+            sql.push(&format!("{low_col} <= "));
+            bind(&mut sql, vh);
+            sql.push(&format!(" AND {high_col} >= "));
+            bind(&mut sql, vl);
+        }
+    }
+    sql.push(")");
+    sql
+}
+
+/// The index table a match reads.
+fn table_of(matcher: &Match) -> Result<&'static str, StorageError> {
+    Ok(match matcher {
+        Match::String { .. } => "search_string",
+        Match::Token { .. } => "search_token",
+        Match::TokenText(_) => "search_token_text",
+        Match::OfType(_) => "search_token_type",
+        Match::Reference(_) | Match::ReferenceIdentifier(_) => "search_reference",
+        Match::Date(_) => "search_date",
+        Match::Number(_) => "search_number",
+        Match::Quantity(_) => "search_quantity",
+        Match::Uri { .. } => "search_uri",
+        Match::Composite(_) => return Err(unsupported("composite parameters")),
+        Match::Missing(_) => return Err(unsupported("`:missing` without a table")),
+    })
+}
+
+/// The table holding rows of a parameter type, for `:missing`.
+fn table_of_type(param: &ParamCriterion) -> Result<&'static str, StorageError> {
+    use crate::search::registry::SearchParamType as T;
+    Ok(match param.param_type {
+        T::String => "search_string",
+        T::Token => "search_token",
+        T::Reference => "search_reference",
+        T::Date => "search_date",
+        T::Number => "search_number",
+        T::Quantity => "search_quantity",
+        T::Uri => "search_uri",
+        T::Composite | T::Special => return Err(unsupported("`:missing` on this parameter")),
+    })
+}
+
+fn index_predicate(
+    param: &ParamCriterion,
+    row: &str,
+    aliases: &mut Aliases,
+    now_ms: i64,
+) -> Result<Sql, StorageError> {
+    let (table, negate, values) = match &param.matcher {
+        Match::Missing(missing) => (table_of_type(param)?, *missing, None),
+        Match::Token { not: true, .. } => (
+            table_of(&param.matcher)?,
+            true,
+            Some(values_predicate(&param.matcher, now_ms)?),
+        ),
+        other => (
+            table_of(other)?,
+            false,
+            Some(values_predicate(other, now_ms)?),
+        ),
+    };
+    let x = aliases.next("x");
+    let values = values.map(|v| rename(v, "x", &x));
+    let mut sql = Sql::new(if negate {
+        "NOT EXISTS (SELECT 1 FROM "
+    } else {
+        "EXISTS (SELECT 1 FROM "
+    });
+    sql.push(table).push(" ").push(&x);
+    sql.push(&format!(
+        " WHERE {x}.res_type = {row}.res_type AND {x}.res_id = {row}.res_id AND {x}.param = "
+    ));
+    sql.text(param.code.clone());
+    if let Some(values) = values {
+        sql.push(" AND ").append(values);
+    }
+    sql.push(")");
+    Ok(sql)
+}
+
+/// Values are written against alias `x.`; this renames it to the real alias.
+fn rename(mut sql: Sql, from: &str, to: &str) -> Sql {
+    sql.text = sql.text.replace(&format!("{from}."), &format!("{to}."));
+    sql
+}
+
+/// The OR of the value tests of `matcher`, on alias `x`.
+fn values_predicate(matcher: &Match, now_ms: i64) -> Result<Sql, StorageError> {
+    let parts: Vec<Sql> = match matcher {
+        Match::String { mode, values } => values
+            .iter()
+            .map(|v| {
+                let mut sql = Sql::new("");
+                match mode {
+                    StringMode::Exact => sql.push("x.exact = ").text(v.text.clone()),
+                    StringMode::StartsWith => sql
+                        .push("x.normalized LIKE ")
+                        .text(format!("{}%", like_escape(&v.normalized)))
+                        .push(" ESCAPE '\\'"),
+                    StringMode::Contains => sql
+                        .push("x.normalized LIKE ")
+                        .text(format!("%{}%", like_escape(&v.normalized)))
+                        .push(" ESCAPE '\\'"),
+                };
+                sql
+            })
+            .collect(),
+        Match::Token { values, .. } => values.iter().map(token_value).collect(),
+        Match::TokenText(values) => values
+            .iter()
+            .map(|v| {
+                let mut sql = Sql::new("x.normalized LIKE ");
+                sql.text(format!("{}%", like_escape(&v.normalized)))
+                    .push(" ESCAPE '\\'");
+                sql
+            })
+            .collect(),
+        Match::OfType(values) => values
+            .iter()
+            .map(|v| {
+                let mut sql = Sql::new("(x.type_system = ");
+                sql.text(v.type_system.clone())
+                    .push(" AND x.type_code = ")
+                    .text(v.type_code.clone());
+                sql.push(" AND x.value = ").text(v.value.clone()).push(")");
+                sql
+            })
+            .collect(),
+        Match::Reference(values) => values.iter().map(reference_value).collect(),
+        Match::ReferenceIdentifier(values) => values
+            .iter()
+            .map(|v| {
+                let mut sql = Sql::new("(x.identifier_value = ");
+                sql.text(v.code.clone().unwrap_or_default());
+                if let Some(system) = &v.system {
+                    sql.push(" AND x.identifier_system = ").text(system.clone());
+                }
+                sql.push(")");
+                sql
+            })
+            .collect(),
+        Match::Date(values) => values
+            .iter()
+            .map(|v| {
+                let (low, high) = date_bounds(v, now_ms);
+                range_predicate(
+                    v.prefix,
+                    "x.low",
+                    "x.high",
+                    Bound::Int(low),
+                    Bound::Int(high),
+                )
+            })
+            .collect(),
+        Match::Number(values) => values.iter().map(number_value).collect(),
+        Match::Quantity(values) => values.iter().map(quantity_value).collect(),
+        Match::Uri { mode, values } => values
+            .iter()
+            .map(|v| {
+                let mut sql = Sql::new("");
+                match mode {
+                    UriMode::Equals => sql.push("x.value = ").text(v.clone()),
+                    UriMode::Below => sql
+                        .push("x.value LIKE ")
+                        .text(format!("{}%", like_escape(v)))
+                        .push(" ESCAPE '\\'"),
+                    UriMode::Above => sql.push("").text(v.clone()).push(" LIKE (x.value || '%')"),
+                };
+                sql
+            })
+            .collect(),
+        Match::Composite(_) | Match::Missing(_) => return Err(unsupported("this kind of match")),
+    };
+    Ok(Sql::join(parts, " OR "))
+}
+
+fn token_value(value: &TokenValue) -> Sql {
+    let mut sql = Sql::new("(");
+    let mut first = true;
+    if let Some(system) = &value.system {
+        sql.push("x.system = ").text(system.clone());
+        first = false;
+    }
+    if let Some(code) = &value.code {
+        if !first {
+            sql.push(" AND ");
+        }
+        sql.push("x.code = ").text(code.clone());
+        first = false;
+    }
+    if first {
+        sql.push("1 = 1");
+    }
+    sql.push(")");
+    sql
+}
+
+fn reference_value(value: &ReferenceValue) -> Sql {
+    let mut sql = Sql::new("(");
+    match value {
+        ReferenceValue::Local {
+            target_type,
+            id,
+            version,
+        } => {
+            sql.push("x.target_id = ").text(id.clone());
+            if let Some(t) = target_type {
+                sql.push(" AND x.target_type = ").text(t.clone());
+            }
+            if let Some(v) = version {
+                sql.push(" AND x.version = ").text(v.clone());
+            }
+        }
+        ReferenceValue::Url { url, version } => {
+            sql.push("x.url = ").text(url.clone());
+            if let Some(v) = version {
+                sql.push(" AND x.version = ").text(v.clone());
+            }
+        }
+    }
+    sql.push(")");
+    sql
+}
+
+fn number_value(value: &NumberValue) -> Sql {
+    range_predicate(
+        value.prefix,
+        "x.low",
+        "x.high",
+        Bound::Float(value.low),
+        Bound::Float(value.high),
+    )
+}
+
+fn quantity_value(value: &QuantityValue) -> Sql {
+    let mut sql = Sql::new("(");
+    sql.append(number_value(&value.number));
+    if let Some(system) = &value.system {
+        sql.push(" AND x.system = ").text(system.clone());
+    }
+    if let Some(code) = &value.code {
+        sql.push(" AND (x.code = ")
+            .text(code.clone())
+            .push(" OR x.unit = ")
+            .text(code.clone())
+            .push(")");
+    }
+    sql.push(")");
+    sql
+}

@@ -1,0 +1,179 @@
+//! A SQL text with its bound values, written once for both backends: placeholders are `?`
+//! while building and become `$1…` for PostgreSQL when run. Values are always bound, never
+//! spliced into the text.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Double, Nullable, Text};
+
+use crate::storage::conn::Conn;
+use crate::storage::error::StorageError;
+
+/// A value bound to a placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bind {
+    Text(String),
+    BigInt(i64),
+    Double(f64),
+}
+
+/// SQL text and the values of its `?` placeholders, in order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sql {
+    pub text: String,
+    pub binds: Vec<Bind>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Sql {
+        Sql {
+            text: text.to_owned(),
+            binds: Vec::new(),
+        }
+    }
+
+    /// Appends text.
+    pub fn push(&mut self, text: &str) -> &mut Sql {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder bound to a text.
+    pub fn text(&mut self, value: impl Into<String>) -> &mut Sql {
+        self.text.push('?');
+        self.binds.push(Bind::Text(value.into()));
+        self
+    }
+
+    pub fn int(&mut self, value: i64) -> &mut Sql {
+        self.text.push('?');
+        self.binds.push(Bind::BigInt(value));
+        self
+    }
+
+    pub fn double(&mut self, value: f64) -> &mut Sql {
+        self.text.push('?');
+        self.binds.push(Bind::Double(value));
+        self
+    }
+
+    /// Appends another fragment with its binds.
+    pub fn append(&mut self, other: Sql) -> &mut Sql {
+        self.text.push_str(&other.text);
+        self.binds.extend(other.binds);
+        self
+    }
+
+    /// Joins fragments with `separator` (`" OR "`, `" AND "`) inside parentheses.
+    pub fn join(parts: Vec<Sql>, separator: &str) -> Sql {
+        let mut joined = Sql::new("(");
+        for (index, part) in parts.into_iter().enumerate() {
+            if index > 0 {
+                joined.push(separator);
+            }
+            joined.append(part);
+        }
+        joined.push(")");
+        joined
+    }
+}
+
+/// `?` -> `$1, $2, …` for PostgreSQL.
+fn numbered(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut n = 0;
+    for c in text.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A row of resources found by a search.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct FoundRow {
+    #[diesel(sql_type = Text)]
+    pub res_type: String,
+    #[diesel(sql_type = Text)]
+    pub res_id: String,
+    #[diesel(sql_type = BigInt)]
+    pub version_id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub last_updated: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub content: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Runs `$sql` as a boxed raw query on the backend of the arm and loads `$row`s.
+macro_rules! load_raw {
+    ($conn:expr, $sql:expr, $row:ty) => {{
+        let sql: &Sql = $sql;
+        match $conn {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(connection) => {
+                let c: &mut diesel::SqliteConnection = &mut **connection;
+                let mut query =
+                    diesel::sql_query(sql.text.clone()).into_boxed::<diesel::sqlite::Sqlite>();
+                for bind in &sql.binds {
+                    query = match bind {
+                        Bind::Text(v) => query.bind::<Text, _>(v.clone()),
+                        Bind::BigInt(v) => query.bind::<BigInt, _>(*v),
+                        Bind::Double(v) => query.bind::<Double, _>(*v),
+                    };
+                }
+                query.load::<$row>(c)
+            }
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(connection) => {
+                let c: &mut diesel::PgConnection = &mut **connection;
+                let mut query =
+                    diesel::sql_query(numbered(&sql.text)).into_boxed::<diesel::pg::Pg>();
+                for bind in &sql.binds {
+                    query = match bind {
+                        Bind::Text(v) => query.bind::<Text, _>(v.clone()),
+                        Bind::BigInt(v) => query.bind::<BigInt, _>(*v),
+                        Bind::Double(v) => query.bind::<Double, _>(*v),
+                    };
+                }
+                query.load::<$row>(c)
+            }
+        }
+    }};
+}
+
+/// Loads the resources a `SELECT r.res_type, r.res_id, r.version_id, r.last_updated,
+/// r.content …` returns.
+pub fn load_found(conn: &mut Conn<'_>, sql: &Sql) -> Result<Vec<FoundRow>, StorageError> {
+    Ok(load_raw!(conn, sql, FoundRow)?)
+}
+
+/// Runs a `SELECT COUNT(*) AS n …`.
+pub fn load_count(conn: &mut Conn<'_>, sql: &Sql) -> Result<i64, StorageError> {
+    let rows = load_raw!(conn, sql, CountRow)?;
+    Ok(rows.first().map_or(0, |row| row.n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres() {
+        let mut sql = Sql::new("a = ");
+        sql.text("x").push(" AND b = ").int(2);
+        assert_eq!(numbered(&sql.text), "a = $1 AND b = $2");
+        assert_eq!(sql.binds, vec![Bind::Text("x".into()), Bind::BigInt(2)]);
+        let joined = Sql::join(vec![Sql::new("p"), Sql::new("q")], " OR ");
+        assert_eq!(joined.text, "(p OR q)");
+    }
+}
