@@ -19,12 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
-import subprocess
 import sys
-import tarfile
 import tempfile
 
-PACKAGE = "hl7.fhir.r4.examples@4.0.1"
+from r4package import PACKAGE, fetch_package, load_bundle
+
 FHIR_TYPE_EXT = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
 REGEX_EXT = "http://hl7.org/fhir/StructureDefinition/regex"
 SD_PREFIX = "http://hl7.org/fhir/StructureDefinition/"
@@ -41,25 +40,6 @@ FHIRPATH_TYPES = {
 
 class Unexpandable(Exception):
     """A value set that cannot be expanded from the definitions in the package."""
-
-
-def load_bundle(package: pathlib.Path, name: str) -> list[dict]:
-    with open(package / name, encoding="utf-8") as f:
-        bundle = json.load(f)
-    return [entry["resource"] for entry in bundle.get("entry", [])]
-
-
-def fetch_package(into: pathlib.Path) -> pathlib.Path:
-    """Fetch the official package with `npm pack` and unpack it; return its package dir."""
-    done = subprocess.run(["npm", "pack", "--silent", PACKAGE], cwd=into, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"npm pack {PACKAGE} failed: {done.stderr.strip()}")
-    tarballs = sorted(into.glob("*.tgz"))
-    if len(tarballs) != 1:
-        raise SystemExit(f"expected one tarball from npm pack, found {len(tarballs)}")
-    with tarfile.open(tarballs[0]) as tar:
-        tar.extractall(into, filter="data")
-    return into / "package"
 
 
 def type_code(t: dict) -> str:

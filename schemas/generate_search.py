@@ -22,12 +22,11 @@ import argparse
 import collections
 import json
 import pathlib
-import subprocess
 import sys
-import tarfile
 import tempfile
 
-PACKAGE = "hl7.fhir.r4.examples@4.0.1"
+from r4package import PACKAGE, fetch_package, load_bundle
+
 BUNDLE = "Bundle-searchParams.json"
 # Known errata of the 4.0.1 definitions, fixed here so the registry means what the
 # parameter says. Each entry: (parameter id, component definition) -> (expression in
@@ -41,25 +40,6 @@ COMPONENT_ERRATA = {
     ("DocumentReference-relationship", SP + "DocumentReference-relatesto"): ("code", "target"),
     ("DocumentReference-relationship", SP + "DocumentReference-relation"): ("target", "code"),
 }
-
-
-def load_bundle(package: pathlib.Path, name: str) -> list[dict]:
-    with open(package / name, encoding="utf-8") as f:
-        bundle = json.load(f)
-    return [entry["resource"] for entry in bundle.get("entry", [])]
-
-
-def fetch_package(into: pathlib.Path) -> pathlib.Path:
-    """Fetch the official package with `npm pack` and unpack it; return its package dir."""
-    done = subprocess.run(["npm", "pack", "--silent", PACKAGE], cwd=into, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"npm pack {PACKAGE} failed: {done.stderr.strip()}")
-    tarballs = sorted(into.glob("*.tgz"))
-    if len(tarballs) != 1:
-        raise SystemExit(f"expected one tarball from npm pack, found {len(tarballs)}")
-    with tarfile.open(tarballs[0]) as tar:
-        tar.extractall(into, filter="data")
-    return into / "package"
 
 
 def split_union(expression: str) -> list[str]:

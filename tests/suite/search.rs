@@ -60,28 +60,37 @@ fn world() -> Vec<Value> {
     ]
 }
 
+/// Stores the world through HTTP (PUT with its ids).
+async fn load_world<S, B>(app: &S, token: &str)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    for resource in world() {
+        let url = format!(
+            "/fhir/{}/{}",
+            resource["resourceType"].as_str().unwrap(),
+            resource["id"].as_str().unwrap()
+        );
+        let reply = send(app, fhir_request(Method::PUT, &url, token, Some(&resource))).await;
+        assert!(
+            reply.status.is_success(),
+            "{url}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+    }
+}
+
 #[actix_rt::test]
 async fn parameters_of_every_type() {
     each_backend(|t| async move {
         let app = test::init_service(carnet::build_app(t.state())).await;
         let token = t.token();
-        for resource in world() {
-            let url = format!(
-                "/fhir/{}/{}",
-                resource["resourceType"].as_str().unwrap(),
-                resource["id"].as_str().unwrap()
-            );
-            let reply = send(
-                &app,
-                fhir_request(Method::PUT, &url, &token, Some(&resource)),
-            )
-            .await;
-            assert!(
-                reply.status.is_success(),
-                "{url}: {}",
-                String::from_utf8_lossy(&reply.body)
-            );
-        }
+        load_world(&app, &token).await;
         let cases: Vec<(&str, Vec<&str>)> = vec![
             ("/fhir/Patient?name=helene", vec!["Patient/p1"]),
             ("/fhir/Patient?name=H%C3%89L", vec!["Patient/p1"]),
@@ -225,18 +234,7 @@ async fn results_paging_includes_and_errors() {
     each_backend(|t| async move {
         let app = test::init_service(carnet::build_app(t.state())).await;
         let token = t.token();
-        for resource in world() {
-            let url = format!(
-                "/fhir/{}/{}",
-                resource["resourceType"].as_str().unwrap(),
-                resource["id"].as_str().unwrap()
-            );
-            send(
-                &app,
-                fhir_request(Method::PUT, &url, &token, Some(&resource)),
-            )
-            .await;
-        }
+        load_world(&app, &token).await;
         // Paging through every page with next links, totals on each.
         let mut seen = Vec::new();
         let mut next = Some("/fhir/Observation?_count=2&_sort=date".to_owned());
