@@ -213,7 +213,7 @@ fn run_transaction(
     let mut planned = plan(services, entries)?;
     check_distinct_targets(&planned)?;
     let results = services.store.write(|conn| {
-        resolve_references(conn, services, &mut planned)?;
+        resolve_references(conn, services, context, &mut planned)?;
         let mut order: Vec<usize> = (0..planned.len()).collect();
         order.sort_by_key(|&i| (planned[i].entry.method.rank(), i));
         let mut results: Vec<Option<EntryResult>> = (0..planned.len()).map(|_| None).collect();
@@ -297,6 +297,7 @@ fn check_distinct_targets(planned: &[Planned]) -> Result<(), InteractionError> {
 fn resolve_references(
     conn: &mut Conn<'_>,
     services: &Services,
+    context: &RequestContext,
     planned: &mut [Planned],
 ) -> Result<(), InteractionError> {
     let mut replacements: HashMap<String, String> = HashMap::new();
@@ -306,12 +307,14 @@ fn resolve_references(
         };
         let reference = match (item.entry.method, &item.new_id, &item.entry.url.id) {
             (EntryMethod::Post, Some(new_id), _) => match &item.entry.if_none_exist {
-                Some(criteria) => match single_match(conn, &item.res_type, criteria)
-                    .map_err(|e| in_entry(e, item.entry.index))?
-                {
-                    Match::None => format!("{}/{new_id}", item.res_type),
-                    Match::One(found) => format!("{}/{found}", item.res_type),
-                },
+                Some(criteria) => {
+                    match single_match(conn, services, context, &item.res_type, criteria)
+                        .map_err(|e| in_entry(e, item.entry.index))?
+                    {
+                        Match::None => format!("{}/{new_id}", item.res_type),
+                        Match::One(found) => format!("{}/{found}", item.res_type),
+                    }
+                }
                 None => format!("{}/{new_id}", item.res_type),
             },
             (EntryMethod::Put, _, Some(id)) => format!("{}/{id}", item.res_type),
@@ -332,7 +335,7 @@ fn resolve_references(
             };
             let res_type = target::resource_type(services, type_name)
                 .map_err(|e| in_entry(e, item.entry.index))?;
-            *resolved = match single_match(conn, &res_type, query) {
+            *resolved = match single_match(conn, services, context, &res_type, query) {
                 Ok(Match::One(found)) => format!("{type_name}/{found}"),
                 Ok(Match::None) | Err(InteractionError::PreconditionFailed(_)) => {
                     return Err(in_entry(
@@ -462,7 +465,8 @@ fn run_planned(
                 .map(|_| EntryResult::Deleted)
         }
         (EntryMethod::Delete, None, Some(query)) => {
-            delete_conditional_in(conn, context, &res_type, query).map(|_| EntryResult::Deleted)
+            delete_conditional_in(conn, services, context, &res_type, query)
+                .map(|_| EntryResult::Deleted)
         }
         (EntryMethod::Get | EntryMethod::Head, Some(id), None) => {
             read_in(conn, &res_type, id, url.version.as_deref()).map(EntryResult::Read)

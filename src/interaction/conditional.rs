@@ -1,13 +1,14 @@
 //! Matching for conditional interactions (FHIR R4 http.html#ccreate, #cond-update,
 //! #cdelete, #patch, transaction conditional references): the ids of live resources of a
-//! type that meet the criteria of a query string.
+//! type that meet the search criteria of a query string (the full FHIR search).
 
-use std::collections::BTreeSet;
-
+use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use crate::fhir::ids::{ResourceId, ResourceType};
-use crate::search::criteria::{Criterion, parse_criteria};
-use crate::storage::{Conn, tokens, versions};
+use crate::search::query::{Handling, parse_search};
+use crate::search::query_string::parse_pairs;
+use crate::storage::Conn;
+use crate::storage::search::{PageRequest, search as storage_search};
 
 /// The outcome of criteria that may match at most one resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,10 +21,12 @@ pub enum Match {
 /// conditional interactions of the spec require.
 pub fn single_match(
     conn: &mut Conn<'_>,
+    services: &Services,
+    context: &RequestContext,
     res_type: &ResourceType,
     criteria: &str,
 ) -> Result<Match, InteractionError> {
-    match matching_ids(conn, res_type, criteria)?.as_slice() {
+    match matching_ids(conn, services, context, res_type, criteria)?.as_slice() {
         [] => Ok(Match::None),
         [one] => ResourceId::parse(one).map(Match::One).ok_or_else(|| {
             InteractionError::Storage(crate::storage::StorageError::Corrupt(format!(
@@ -39,58 +42,33 @@ pub fn single_match(
 /// How many matches we look at: conditional operations only distinguish 0, 1 and "more".
 const MATCH_LIMIT: i64 = 2;
 
-/// Ids (sorted, at most 2) of live `res_type` resources matching `query`.
+/// Ids (at most 2) of live `res_type` resources matching the search `query`. Handling is
+/// strict: an unknown parameter must not silently widen what a conditional write touches.
 fn matching_ids(
     conn: &mut Conn<'_>,
+    services: &Services,
+    context: &RequestContext,
     res_type: &ResourceType,
     query: &str,
 ) -> Result<Vec<String>, InteractionError> {
-    let criteria = parse_criteria(query)?;
-    let mut result: Option<BTreeSet<String>> = None;
-    for criterion in &criteria {
-        let ids = ids_for(conn, res_type, criterion)?;
-        result = Some(match result {
-            None => ids,
-            Some(previous) => previous.intersection(&ids).cloned().collect(),
-        });
+    let pairs = parse_pairs(query);
+    let search = parse_search(
+        &services.registry,
+        Some(res_type.as_str()),
+        &pairs,
+        Handling::Strict,
+    )
+    .map_err(|e| InteractionError::invalid(e.to_string()))?;
+    if search.criteria.is_empty() {
+        return Err(InteractionError::invalid(format!(
+            "the conditional criteria `{query}` hold no search parameter"
+        )));
     }
-    Ok(result
-        .unwrap_or_default()
-        .into_iter()
-        .take(MATCH_LIMIT as usize)
-        .collect())
-}
-
-fn ids_for(
-    conn: &mut Conn<'_>,
-    res_type: &ResourceType,
-    criterion: &Criterion,
-) -> Result<BTreeSet<String>, InteractionError> {
-    let mut ids = BTreeSet::new();
-    match criterion {
-        Criterion::Id(alternatives) => {
-            for id in alternatives {
-                if let Some(row) = versions::current(conn, res_type.as_str(), id)?
-                    && !row.is_deleted
-                {
-                    ids.insert(row.res_id);
-                }
-            }
-        }
-        Criterion::Identifier(alternatives) => {
-            for token in alternatives {
-                // Enough ids to intersect with other criteria correctly.
-                let found = tokens::matching_ids(
-                    conn,
-                    res_type.as_str(),
-                    "identifier",
-                    token.system.as_deref(),
-                    &token.code,
-                    10_000,
-                )?;
-                ids.extend(found);
-            }
-        }
-    }
-    Ok(ids)
+    let page = PageRequest {
+        offset: 0,
+        count: MATCH_LIMIT,
+        with_total: false,
+    };
+    let found = storage_search(conn, &search, page, context.now_millis)?;
+    Ok(found.rows.into_iter().map(|row| row.res_id).collect())
 }

@@ -63,7 +63,7 @@ pub(crate) fn create_in(
     new_id: ResourceId,
 ) -> Result<CreateOutcome, InteractionError> {
     if let Some(criteria) = if_none_exist
-        && let Match::One(id) = single_match(conn, res_type, criteria)?
+        && let Match::One(id) = single_match(conn, services, context, res_type, criteria)?
     {
         let row = versions::current(conn, res_type.as_str(), id.as_str())?
             .and_then(StoredResource::from_current)

@@ -42,18 +42,19 @@ pub fn delete_conditional(
     let res_type = target::resource_type(services, type_name)?;
     services
         .store
-        .write(|conn| delete_conditional_in(conn, context, &res_type, criteria))
+        .write(|conn| delete_conditional_in(conn, services, context, &res_type, criteria))
 }
 
 /// Conditional delete inside the caller's transaction: nothing to do without a match, the
 /// match deleted, 412 for more than one.
 pub(crate) fn delete_conditional_in(
     conn: &mut Conn<'_>,
+    services: &Services,
     context: &RequestContext,
     res_type: &ResourceType,
     criteria: &str,
 ) -> Result<DeleteOutcome, InteractionError> {
-    match single_match(conn, res_type, criteria)? {
+    match single_match(conn, services, context, res_type, criteria)? {
         Match::None => Ok(DeleteOutcome {
             deleted_version: None,
         }),

@@ -3,7 +3,6 @@
 
 use crate::error::{Categorized, ErrorCategory};
 use crate::fhir::outcome::OutcomeIssue;
-use crate::search::criteria::CriteriaError;
 use crate::storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
@@ -73,11 +72,5 @@ impl Categorized for InteractionError {
             InteractionError::MethodNotAllowed(_) => ErrorCategory::MethodNotAllowed,
             InteractionError::Storage(e) => e.category(),
         }
-    }
-}
-
-impl From<CriteriaError> for InteractionError {
-    fn from(error: CriteriaError) -> Self {
-        InteractionError::invalid(error.to_string())
     }
 }

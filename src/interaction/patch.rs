@@ -72,7 +72,7 @@ pub(crate) fn patch_conditional_in(
     operations: &json_patch::Patch,
     if_match: Option<i64>,
 ) -> Result<StoredResource, InteractionError> {
-    match single_match(conn, res_type, criteria)? {
+    match single_match(conn, services, context, res_type, criteria)? {
         Match::None => Err(InteractionError::NotFound(format!(
             "no `{res_type}` matches the criteria `{criteria}`"
         ))),

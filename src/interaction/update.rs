@@ -70,7 +70,10 @@ pub(crate) fn update_conditional_in(
     if_match: Option<i64>,
 ) -> Result<UpdateOutcome, InteractionError> {
     let body_id = content.get("id").and_then(Value::as_str);
-    let id = match (single_match(conn, res_type, criteria)?, body_id) {
+    let id = match (
+        single_match(conn, services, context, res_type, criteria)?,
+        body_id,
+    ) {
         (Match::None, Some(id)) => target::resource_id(id)?,
         (Match::None, None) => ResourceId::generate(),
         (Match::One(found), Some(id)) if found.as_str() != id => {

@@ -1,10 +1,8 @@
 //! FHIR search semantics without SQL: the R4 SearchParameter registry, a FHIRPath subset to
 //! evaluate their expressions, the extraction of index values from a resource, the patient
-//! compartment, query-string parsing and the criteria of conditional interactions. The
-//! typed `SearchQuery` comes with the query side. Depends on `fhir` and `error` only.
+//! compartment, query-string parsing, and the typed `SearchQuery` parsed from a request. Depends on `fhir` and `error` only.
 
 pub mod compartment;
-pub mod criteria;
 pub mod extract;
 pub mod fhirpath;
 pub mod query;

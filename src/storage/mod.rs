@@ -11,7 +11,6 @@ pub mod index;
 mod pool;
 mod schema;
 pub mod search;
-pub mod tokens;
 pub mod versions;
 
 pub use conn::{Conn, Store};

@@ -380,11 +380,25 @@ async fn conditional_create_update_delete() {
         let unsupported = send(
             &app,
             fhir_request(Method::POST, "/fhir/Patient", &token, Some(&patient()))
-                .insert_header(("If-None-Exist", "name=x")),
+                .insert_header(("If-None-Exist", "colour=x")),
         )
         .await;
         assert_eq!(unsupported.status, StatusCode::BAD_REQUEST);
-        assert!(unsupported.issues()[0].1.contains("`name`"));
+        assert!(unsupported.issues()[0].1.contains("`colour`"));
+        // Any search parameter works as a condition: family + birthdate find the first patient.
+        let by_search = send(
+            &app,
+            fhir_request(Method::POST, "/fhir/Patient", &token, Some(&patient())).insert_header((
+                "If-None-Exist",
+                "family=durand&birthdate=1970-03-02&_id=nobody",
+            )),
+        )
+        .await;
+        assert_eq!(
+            by_search.status,
+            StatusCode::CREATED,
+            "no patient has that id"
+        );
 
         let mut other = patient();
         other["identifier"][0]["value"] = json!("999");
