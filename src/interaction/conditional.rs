@@ -8,7 +8,7 @@ use crate::fhir::ids::{ResourceId, ResourceType};
 use crate::search::query::{Handling, parse_search};
 use crate::search::query_string::parse_pairs;
 use crate::storage::Conn;
-use crate::storage::search::{PageRequest, search as storage_search};
+use crate::storage::search::{AccessFilter, PageRequest, search as storage_search};
 
 /// The outcome of criteria that may match at most one resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +69,12 @@ fn matching_ids(
         count: MATCH_LIMIT,
         with_total: false,
     };
-    let found = storage_search(conn, &search, page, context.now_millis)?;
+    let found = storage_search(
+        conn,
+        &search,
+        &AccessFilter::default(),
+        page,
+        context.now_millis,
+    )?;
     Ok(found.rows.into_iter().map(|row| row.res_id).collect())
 }

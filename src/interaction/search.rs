@@ -9,8 +9,9 @@ use serde_json::{Map, Value};
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::stored::StoredResource;
+use super::target;
 use crate::search::query::{Handling, SearchQuery, SummaryMode, TotalMode, parse_search};
-use crate::storage::search::{self, FoundRow, PageRequest};
+use crate::storage::search::{self, AccessFilter, FoundRow, PageRequest};
 
 /// What a search found.
 #[derive(Debug, Clone)]
@@ -28,15 +29,47 @@ pub struct SearchResult {
 /// The page parameter: the offset of the first match of the page.
 pub const PAGE_PARAMETER: &str = "_page";
 
+/// Where to search: a type, every type (`None`), and optionally inside the compartment of
+/// one patient (`GET [base]/Patient/{id}/{type}`, `…/*`).
+#[derive(Debug, Clone, Copy)]
+pub struct SearchScope<'a> {
+    pub type_name: Option<&'a str>,
+    pub patient_compartment: Option<&'a str>,
+}
+
 pub fn search(
     services: &Services,
     context: &RequestContext,
-    type_name: Option<&str>,
+    scope: SearchScope<'_>,
     pairs: &[(String, String)],
     handling: Handling,
 ) -> Result<SearchResult, InteractionError> {
-    let mut query = parse_search(&services.registry, type_name, pairs, handling)
+    let mut query = parse_search(&services.registry, scope.type_name, pairs, handling)
         .map_err(|e| InteractionError::invalid(e.to_string()))?;
+    let mut access = AccessFilter::default();
+    if let Some(patient) = scope.patient_compartment {
+        let patient = target::resource_id(patient)?;
+        let in_compartment =
+            |t: &str| t == "Patient" || !services.registry.patient_compartment_params(t).is_empty();
+        match scope.type_name {
+            Some(t) if !in_compartment(t) => {
+                return Err(InteractionError::invalid(format!(
+                    "`{t}` is not in the Patient compartment"
+                )));
+            }
+            Some(_) => {}
+            None if query.types.is_empty() => {
+                query.types = services
+                    .schema
+                    .resource_types()
+                    .filter(|t| in_compartment(t))
+                    .map(str::to_owned)
+                    .collect();
+            }
+            None => query.types.retain(|t| in_compartment(t)),
+        }
+        access.patients = Some(vec![patient.as_str().to_owned()]);
+    }
     let requested = query
         .result
         .count
@@ -70,7 +103,7 @@ pub fn search(
     };
     let now = context.now_millis;
     let (found, included) = services.store.read(|conn| {
-        let found = search::search(conn, &query, page, now)?;
+        let found = search::search(conn, &query, &access, page, now)?;
         let included = if query.result.include.is_empty() && query.result.revinclude.is_empty() {
             Vec::new()
         } else {

@@ -51,6 +51,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 resource("/{type}/{id}/_history").route(web::get().to(instance::instance_history)),
             )
             .service(
+                resource("/{compartment}/{id}/{type}")
+                    .route(web::get().to(search::search_compartment)),
+            )
+            .service(
                 resource("/{type}/{id}")
                     .route(web::get().to(instance::read))
                     .route(web::put().to(instance::update))

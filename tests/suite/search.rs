@@ -403,6 +403,51 @@ async fn results_paging_includes_and_errors() {
         )
         .await;
         assert_eq!(modifier.status, StatusCode::BAD_REQUEST);
+        let compartment = send(
+            &app,
+            fhir_request(Method::GET, "/fhir/Patient/p1/Observation", &token, None),
+        )
+        .await
+        .json();
+        assert_eq!(
+            ids(&compartment, "match"),
+            vec!["Observation/o1", "Observation/o3"]
+        );
+        let narrowed = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                "/fhir/Patient/p1/Observation?status=final",
+                &token,
+                None,
+            ),
+        )
+        .await
+        .json();
+        assert_eq!(ids(&narrowed, "match"), vec!["Observation/o1"]);
+        let everything = send(
+            &app,
+            fhir_request(Method::GET, "/fhir/Patient/p1/*", &token, None),
+        )
+        .await
+        .json();
+        assert_eq!(
+            ids(&everything, "match"),
+            vec!["Observation/o1", "Observation/o3", "Patient/p1"]
+        );
+        assert_eq!(everything["total"], 3);
+        let outside = send(
+            &app,
+            fhir_request(Method::GET, "/fhir/Patient/p1/Practitioner", &token, None),
+        )
+        .await;
+        assert_eq!(outside.status, StatusCode::BAD_REQUEST);
+        let other = send(
+            &app,
+            fhir_request(Method::GET, "/fhir/Encounter/e1/Observation", &token, None),
+        )
+        .await;
+        assert_eq!(other.status, StatusCode::BAD_REQUEST);
         let ambiguous = send(
             &app,
             fhir_request(

@@ -23,7 +23,42 @@ pub async fn search_type(
     path: web::Path<String>,
 ) -> Result<HttpResponse, RestError> {
     let pairs = parse_pairs(request.query_string());
-    run(request, state, principal, Some(path.into_inner()), pairs).await
+    let scope = Scope {
+        type_name: Some(path.into_inner()),
+        patient: None,
+    };
+    run(request, state, principal, scope, pairs).await
+}
+
+/// Compartment search: `GET [base]/Patient/{id}/{type}` and `GET [base]/Patient/{id}/*`.
+pub async fn search_compartment(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    Authenticated(principal): Authenticated,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, RestError> {
+    let (compartment, id, type_name) = path.into_inner();
+    if compartment != "Patient" {
+        return Err(RestError::new(
+            ErrorCategory::Invalid,
+            format!(
+                "compartment search is supported in the `Patient` compartment, not `{compartment}`"
+            ),
+        ));
+    }
+    let pairs = parse_pairs(request.query_string());
+    let type_name = (type_name != "*").then_some(type_name);
+    let scope = Scope {
+        type_name,
+        patient: Some(id),
+    };
+    run(request, state, principal, scope, pairs).await
+}
+
+/// Owned search scope, moved to the blocking pool.
+struct Scope {
+    type_name: Option<String>,
+    patient: Option<String>,
 }
 
 pub async fn search_system(
@@ -32,7 +67,11 @@ pub async fn search_system(
     Authenticated(principal): Authenticated,
 ) -> Result<HttpResponse, RestError> {
     let pairs = parse_pairs(request.query_string());
-    run(request, state, principal, None, pairs).await
+    let scope = Scope {
+        type_name: None,
+        patient: None,
+    };
+    run(request, state, principal, scope, pairs).await
 }
 
 /// `POST [type]/_search`: the parameters of the form body and of the URL.
@@ -74,23 +113,32 @@ pub async fn search_post(
     }
     let mut pairs = parse_pairs(request.query_string());
     pairs.extend(parse_pairs(&String::from_utf8_lossy(&body)));
-    run(request, state, principal, Some(path.into_inner()), pairs).await
+    let scope = Scope {
+        type_name: Some(path.into_inner()),
+        patient: None,
+    };
+    run(request, state, principal, scope, pairs).await
 }
 
 async fn run(
     request: HttpRequest,
     state: web::Data<AppState>,
     principal: crate::auth::Principal,
-    type_name: Option<String>,
+    scope: Scope,
     pairs: Vec<(String, String)>,
 ) -> Result<HttpResponse, RestError> {
     let format = output_format(&request)?;
     let handling = handling(&request);
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    let result =
-        blocking(move || search::search(&services, &ctx, type_name.as_deref(), &pairs, handling))
-            .await?;
+    let result = blocking(move || {
+        let scope = search::SearchScope {
+            type_name: scope.type_name.as_deref(),
+            patient_compartment: scope.patient.as_deref(),
+        };
+        search::search(&services, &ctx, scope, &pairs, handling)
+    })
+    .await?;
     let body = searchset_bundle(&state.base_url(&request), request.path(), result)?;
     Ok(HttpResponse::Ok()
         .content_type(format.content_type)

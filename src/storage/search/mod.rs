@@ -18,6 +18,14 @@ use super::error::StorageError;
 use crate::search::query::{Column, Include, SearchQuery, SortKey};
 use crate::search::registry::SearchParamType;
 
+/// Restrictions applied to every search on top of its criteria, written by the caller
+/// (compartment search today; the consent filter will narrow here too).
+#[derive(Debug, Clone, Default)]
+pub struct AccessFilter {
+    /// Only resources in the compartment of one of these patients.
+    pub patients: Option<Vec<String>>,
+}
+
 /// Which page to load.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {
@@ -41,8 +49,25 @@ const SELECT: &str =
     "SELECT r.res_type, r.res_id, r.version_id, r.last_updated, r.content FROM current_resources r";
 
 /// The `WHERE` of a query: live resources of the types searched, matching every criterion.
-fn where_clause(query: &SearchQuery, now_ms: i64) -> Result<Sql, StorageError> {
+fn where_clause(
+    query: &SearchQuery,
+    filter: &AccessFilter,
+    now_ms: i64,
+) -> Result<Sql, StorageError> {
     let mut sql = Sql::new(" WHERE NOT r.is_deleted");
+    if let Some(patients) = &filter.patients {
+        sql.push(" AND EXISTS (SELECT 1 FROM resource_compartment pc WHERE pc.res_type = r.res_type AND pc.res_id = r.res_id AND pc.patient_id IN (");
+        if patients.is_empty() {
+            sql.push("NULL");
+        }
+        for (i, patient) in patients.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.text(patient.clone());
+        }
+        sql.push("))");
+    }
     let types: Vec<&String> = match &query.resource_type {
         Some(t) => vec![t],
         None => query.types.iter().collect(),
@@ -124,10 +149,11 @@ fn order_by(query: &SearchQuery) -> Result<String, StorageError> {
 pub fn search(
     conn: &mut Conn<'_>,
     query: &SearchQuery,
+    access: &AccessFilter,
     page: PageRequest,
     now_ms: i64,
 ) -> Result<SearchPage, StorageError> {
-    let filter = where_clause(query, now_ms)?;
+    let filter = where_clause(query, access, now_ms)?;
     let total = if page.with_total {
         let mut count = Sql::new("SELECT COUNT(*) AS n FROM current_resources r");
         count.append(filter.clone());
