@@ -8,7 +8,7 @@ use crate::fhir::ids::{ResourceId, ResourceType};
 use crate::search::query::{Handling, parse_search};
 use crate::search::query_string::parse_pairs;
 use crate::storage::Conn;
-use crate::storage::search::{AccessFilter, PageRequest, search as storage_search};
+use crate::storage::search::{AccessFilter, PagePosition, PageRequest, search as storage_search};
 
 /// The outcome of criteria that may match at most one resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +65,7 @@ fn matching_ids(
         )));
     }
     let page = PageRequest {
-        offset: 0,
+        position: PagePosition::Offset(0),
         count: MATCH_LIMIT,
         with_total: false,
     };

@@ -11,7 +11,7 @@ use super::error::InteractionError;
 use super::stored::StoredResource;
 use super::target;
 use crate::search::query::{Handling, SearchQuery, SummaryMode, TotalMode, parse_search};
-use crate::storage::search::{self, AccessFilter, FoundRow, PageRequest};
+use crate::storage::search::{self, AccessFilter, FoundRow, PagePosition, PageRequest};
 
 /// What a search found.
 #[derive(Debug, Clone)]
@@ -21,12 +21,14 @@ pub struct SearchResult {
     pub matches: Vec<StoredResource>,
     pub included: Vec<StoredResource>,
     pub total: Option<i64>,
-    pub offset: i64,
     pub count: i64,
-    pub has_more: bool,
+    /// The `_page` token of this page (`None` for the first).
+    pub page: Option<String>,
+    pub previous_page: Option<String>,
+    pub next_page: Option<String>,
 }
 
-/// The page parameter: the offset of the first match of the page.
+/// The page parameter: an opaque token for the position of the page.
 pub const PAGE_PARAMETER: &str = "_page";
 
 /// Where to search: a type, every type (`None`), and optionally inside the compartment of
@@ -76,15 +78,11 @@ pub fn search(
         .map_or(services.limits.default_page_size, |c| c as usize);
     let mut count = requested.min(services.limits.max_page_size) as i64;
     query.result.count = Some(count as u32);
-    let offset = match &query.result.page {
-        None => 0,
-        Some(text) => text
-            .parse::<i64>()
-            .ok()
-            .filter(|o| *o >= 0)
-            .ok_or_else(|| {
-                InteractionError::invalid(format!("`_page` has an invalid value `{text}`"))
-            })?,
+    let sorted = !query.result.sort.is_empty();
+    let position = match &query.result.page {
+        None if sorted => PagePosition::Offset(0),
+        None => PagePosition::After(String::new(), String::new()),
+        Some(token) => parse_page_token(token, sorted)?,
     };
     match query.result.summary {
         Some(SummaryMode::Count) => count = 0,
@@ -97,7 +95,7 @@ pub fn search(
     }
     let with_total = query.result.total != Some(TotalMode::None) || count == 0;
     let page = PageRequest {
-        offset,
+        position: position.clone(),
         count,
         with_total,
     };
@@ -136,15 +134,82 @@ pub fn search(
             })
             .collect()
     };
+    let (previous_page, next_page) = neighbours(&position, &found.rows, found.has_more, count);
     Ok(SearchResult {
         matches: shape(found.rows),
         included: shape(included),
         total: found.total,
-        offset,
         count,
-        has_more: found.has_more,
+        page: query.result.page.clone(),
+        previous_page,
+        next_page,
         query,
     })
+}
+
+/// Reads a `_page` token: `o:<offset>` for sorted searches, `a:<type>/<id>` (after) and
+/// `b:<type>/<id>` (before) for the default order.
+fn parse_page_token(token: &str, sorted: bool) -> Result<PagePosition, InteractionError> {
+    let bad = || InteractionError::invalid(format!("`_page` has an invalid value `{token}`"));
+    let (kind, rest) = token.split_once(':').ok_or_else(bad)?;
+    match (kind, sorted) {
+        ("o", true) => rest
+            .parse::<i64>()
+            .ok()
+            .filter(|o| *o >= 0)
+            .map(PagePosition::Offset)
+            .ok_or_else(bad),
+        ("a" | "b", false) => {
+            let (t, i) = rest.split_once('/').ok_or_else(bad)?;
+            let (t, i) = (
+                target::resource_id(t).map_err(|_| bad())?,
+                target::resource_id(i).map_err(|_| bad())?,
+            );
+            let (t, i) = (t.as_str().to_owned(), i.as_str().to_owned());
+            Ok(if kind == "a" {
+                PagePosition::After(t, i)
+            } else {
+                PagePosition::Before(t, i)
+            })
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// The tokens of the previous and next pages, if there are such pages.
+fn neighbours(
+    position: &PagePosition,
+    rows: &[FoundRow],
+    has_more: bool,
+    count: i64,
+) -> (Option<String>, Option<String>) {
+    let key = |row: &FoundRow| format!("{}/{}", row.res_type, row.res_id);
+    match position {
+        PagePosition::Offset(offset) => (
+            (*offset > 0).then(|| format!("o:{}", (offset - count).max(0))),
+            (has_more && count > 0).then(|| format!("o:{}", offset + count)),
+        ),
+        PagePosition::After(t, _) => (
+            if t.is_empty() {
+                None
+            } else {
+                rows.first().map(|r| format!("b:{}", key(r)))
+            },
+            if has_more {
+                rows.last().map(|r| format!("a:{}", key(r)))
+            } else {
+                None
+            },
+        ),
+        PagePosition::Before(..) => (
+            if has_more {
+                rows.first().map(|r| format!("b:{}", key(r)))
+            } else {
+                None
+            },
+            rows.last().map(|r| format!("a:{}", key(r))),
+        ),
+    }
 }
 
 /// `_elements`: keeps `resourceType`, `id`, `meta` and the listed elements, and marks the

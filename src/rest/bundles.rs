@@ -278,14 +278,12 @@ pub fn searchset_bundle(
         .strip_prefix("/fhir")
         .unwrap_or(path)
         .trim_end_matches("/_search");
-    let link_at = |offset: i64| {
-        let mut query = without_page.clone();
-        if offset > 0 {
-            if !query.is_empty() {
-                query.push('&');
-            }
-            query.push_str(&format!("{SEARCH_PAGE}={offset}"));
+    let link_at = |token: Option<&str>| {
+        let mut serializer = form_urlencoded::Serializer::new(without_page.clone());
+        if let Some(token) = token {
+            serializer.append_pair(SEARCH_PAGE, token);
         }
+        let query = serializer.finish();
         if query.is_empty() {
             format!("{base}{path}")
         } else {
@@ -295,23 +293,23 @@ pub fn searchset_bundle(
     let mut link = vec![
         Link {
             relation: "self",
-            url: link_at(result.offset),
+            url: link_at(result.page.as_deref()),
         },
         Link {
             relation: "first",
-            url: link_at(0),
+            url: link_at(None),
         },
     ];
-    if result.count > 0 && result.offset > 0 {
+    if let Some(previous) = &result.previous_page {
         link.push(Link {
             relation: "previous",
-            url: link_at((result.offset - result.count).max(0)),
+            url: link_at(Some(previous)),
         });
     }
-    if result.has_more && result.count > 0 {
+    if let Some(next) = &result.next_page {
         link.push(Link {
             relation: "next",
-            url: link_at(result.offset + result.count),
+            url: link_at(Some(next)),
         });
     }
     let entry = |resource: StoredResource, mode: &'static str| Entry {

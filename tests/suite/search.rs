@@ -473,3 +473,72 @@ async fn results_paging_includes_and_errors() {
     })
     .await;
 }
+
+#[actix_rt::test]
+async fn paging_is_stable_while_resources_are_created() {
+    each_backend(|t| async move {
+        let app = test::init_service(carnet::build_app(t.state())).await;
+        let token = t.token();
+        let put = |id: &str| json!({"resourceType": "Patient", "id": id, "active": true});
+        for id in ["a1", "a2", "a3", "a4", "a5", "a6", "a7"] {
+            send(
+                &app,
+                fhir_request(
+                    Method::PUT,
+                    &format!("/fhir/Patient/{id}"),
+                    &token,
+                    Some(&put(id)),
+                ),
+            )
+            .await;
+        }
+        let first = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                "/fhir/Patient?active=true&_count=3",
+                &token,
+                None,
+            ),
+        )
+        .await
+        .json();
+        assert!(link(&first, "previous").is_none());
+        let mut seen = ids(&first, "match");
+        assert_eq!(seen, vec!["Patient/a1", "Patient/a2", "Patient/a3"]);
+        // A resource created before the cursor must not shift the following pages.
+        send(
+            &app,
+            fhir_request(Method::PUT, "/fhir/Patient/a0", &token, Some(&put("a0"))),
+        )
+        .await;
+        let mut next = link(&first, "next");
+        let mut last_page = first.clone();
+        while let Some(url) = next {
+            let page = send(&app, fhir_request(Method::GET, &url, &token, None))
+                .await
+                .json();
+            seen.extend(ids(&page, "match"));
+            next = link(&page, "next");
+            last_page = page;
+        }
+        let expected: Vec<String> = (1..=7).map(|i| format!("Patient/a{i}")).collect();
+        assert_eq!(seen, expected, "every match once, none repeated");
+        let previous = link(&last_page, "previous").expect("a previous link");
+        let back = send(&app, fhir_request(Method::GET, &previous, &token, None))
+            .await
+            .json();
+        assert_eq!(
+            ids(&back, "match"),
+            vec!["Patient/a4", "Patient/a5", "Patient/a6"]
+        );
+        let garbage = send(
+            &app,
+            fhir_request(Method::GET, "/fhir/Patient?_page=zz", &token, None),
+        )
+        .await;
+        assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
+        assert!(garbage.issues()[0].1.contains("`_page`"));
+    })
+    .await;
+}

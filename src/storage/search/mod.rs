@@ -26,10 +26,22 @@ pub struct AccessFilter {
     pub patients: Option<Vec<String>>,
 }
 
+/// Where a page starts. Keyset positions follow the default order (type, id), which no
+/// write can shift: resources created or deleted between two pages never make an earlier
+/// match repeat or vanish. Offsets serve sorted searches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PagePosition {
+    Offset(i64),
+    /// The page after this (type, id), in ascending order.
+    After(String, String),
+    /// The page before this (type, id).
+    Before(String, String),
+}
+
 /// Which page to load.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PageRequest {
-    pub offset: i64,
+    pub position: PagePosition,
     /// Page size; 0 loads no rows (a count only).
     pub count: i64,
     pub with_total: bool,
@@ -41,7 +53,8 @@ pub struct SearchPage {
     pub rows: Vec<FoundRow>,
     /// All matches, when asked for.
     pub total: Option<i64>,
-    /// Whether there are matches after this page.
+    /// Whether there are more matches beyond this page in the direction it was read
+    /// (after it, or before it for `PagePosition::Before`).
     pub has_more: bool,
 }
 
@@ -169,15 +182,43 @@ pub fn search(
         });
     }
     let mut select = Sql::new(SELECT);
-    select.append(filter).push(&order_by(query)?);
-    select
-        .push(" LIMIT ")
-        .int(page.count + 1)
-        .push(" OFFSET ")
-        .int(page.offset);
+    select.append(filter);
+    let keyset = |sql: &mut Sql, op: &str, t: &str, i: &str| {
+        sql.push(&format!(" AND (r.res_type {op} "))
+            .text(t)
+            .push(" OR (r.res_type = ")
+            .text(t)
+            .push(&format!(" AND r.res_id {op} "))
+            .text(i)
+            .push("))");
+    };
+    match &page.position {
+        PagePosition::Offset(offset) => {
+            select
+                .push(&order_by(query)?)
+                .push(" LIMIT ")
+                .int(page.count + 1);
+            select.push(" OFFSET ").int(*offset);
+        }
+        PagePosition::After(t, i) => {
+            keyset(&mut select, ">", t, i);
+            select
+                .push(" ORDER BY r.res_type ASC, r.res_id ASC LIMIT ")
+                .int(page.count + 1);
+        }
+        PagePosition::Before(t, i) => {
+            keyset(&mut select, "<", t, i);
+            select
+                .push(" ORDER BY r.res_type DESC, r.res_id DESC LIMIT ")
+                .int(page.count + 1);
+        }
+    }
     let mut rows = load_found(conn, &select)?;
     let has_more = rows.len() as i64 > page.count;
     rows.truncate(page.count as usize);
+    if matches!(page.position, PagePosition::Before(..)) {
+        rows.reverse();
+    }
     Ok(SearchPage {
         rows,
         total,
