@@ -103,6 +103,8 @@ def structure_elements(sd: dict, complex_names: set[str]) -> dict[str, dict]:
             entry["types"] = types
             if any(p.startswith(path + ".") for p in paths):
                 entry["backbone"] = True
+        if el.get("isSummary"):
+            entry["summary"] = True
         binding = el.get("binding")
         if binding and binding.get("strength") == "required" and "valueSet" in binding:
             entry["binding"] = binding["valueSet"].split("|")[0]

@@ -150,6 +150,8 @@ pub(crate) struct Element {
     /// `None` for `*`.
     pub max: Option<u32>,
     pub choice: bool,
+    /// Part of the summary view (`isSummary`, `_summary=true`).
+    pub summary: bool,
 }
 
 impl Element {
@@ -233,6 +235,8 @@ struct RawElement {
     types: Vec<String>,
     #[serde(default)]
     backbone: bool,
+    #[serde(default)]
+    summary: bool,
     #[serde(rename = "ref")]
     content_reference: Option<String>,
     binding: Option<String>,
@@ -312,6 +316,17 @@ impl Schema {
     /// The concrete R4 resource types, sorted.
     pub fn resource_types(&self) -> impl Iterator<Item = &str> {
         self.resource_types.iter().map(String::as_str)
+    }
+
+    /// For a top-level JSON property of a resource type (`gender`, `valueQuantity`,
+    /// `_birthDate`): whether its element is in the summary view, and whether it is
+    /// mandatory (`min >= 1`). `None` for unknown types or properties.
+    pub fn top_level_flags(&self, resource_type: &str, property: &str) -> Option<(bool, bool)> {
+        let structure = &self.structs[self.resource(resource_type)?];
+        let field = structure.fields.get(property.trim_start_matches('_'))?;
+        let element = structure.elements.get(field.element)?;
+        let mandatory = structure.required & (1u128 << field.element) != 0;
+        Some((element.summary, mandatory))
     }
 
     pub(crate) fn resource(&self, name: &str) -> Option<StructId> {
@@ -427,6 +442,7 @@ fn build(raw: RawSchema) -> Result<Schema, SchemaError> {
                 name: name.to_owned(),
                 max,
                 choice,
+                summary: el.summary,
             });
             if el.min > 0 {
                 structure.required |= 1u128 << element;
@@ -527,6 +543,7 @@ fn primitive_element_struct(extension: StructId) -> Struct {
         name: name.to_owned(),
         max,
         choice: false,
+        summary: false,
     };
     let field = |element, ty| Field {
         element,

@@ -84,15 +84,19 @@ pub fn search(
         None => PagePosition::After(String::new(), String::new()),
         Some(token) => parse_page_token(token, sorted)?,
     };
-    match query.result.summary {
-        Some(SummaryMode::Count) => count = 0,
-        Some(SummaryMode::True | SummaryMode::Text | SummaryMode::Data) => {
-            return Err(InteractionError::invalid(
-                "`_summary` other than `count` and `false` is not supported yet",
-            ));
+    let view = match query.result.summary {
+        Some(SummaryMode::Count) => {
+            count = 0;
+            View::Full
         }
-        _ => {}
-    }
+        Some(SummaryMode::True) => View::Summary,
+        Some(SummaryMode::Text) => View::Text,
+        Some(SummaryMode::Data) => View::Data,
+        Some(SummaryMode::False) | None if !query.result.elements.is_empty() => {
+            View::Elements(query.result.elements.clone())
+        }
+        Some(SummaryMode::False) | None => View::Full,
+    };
     let with_total = query.result.total != Some(TotalMode::None) || count == 0;
     let page = PageRequest {
         position: position.clone(),
@@ -114,16 +118,10 @@ pub fn search(
         };
         Ok::<_, InteractionError>((found, included))
     })?;
-    let elements = query.result.elements.clone();
     let shape = |rows: Vec<FoundRow>| -> Vec<StoredResource> {
         rows.into_iter()
             .filter_map(|row| {
-                let json = row.content?;
-                let json = if elements.is_empty() {
-                    json
-                } else {
-                    subset(&json, &elements)
-                };
+                let json = view.apply(services, &row.res_type, row.content?);
                 Some(StoredResource {
                     res_type: row.res_type,
                     id: row.res_id,
@@ -212,34 +210,60 @@ fn neighbours(
     }
 }
 
-/// `_elements`: keeps `resourceType`, `id`, `meta` and the listed elements, and marks the
-/// resource SUBSETTED (search.html §3.1.1.5.9).
-fn subset(json: &str, elements: &[String]) -> String {
-    let Ok(Value::Object(resource)) = serde_json::from_str::<Value>(json) else {
-        return json.to_owned();
-    };
-    let mut kept = Map::new();
-    for (key, value) in resource {
-        let base = key.trim_start_matches('_');
-        if matches!(key.as_str(), "resourceType" | "id" | "meta")
-            || elements.iter().any(|e| e == base)
-        {
-            kept.insert(key, value);
+/// Which part of each resource a search returns (search.html §3.1.1.5.7–9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum View {
+    Full,
+    /// `_elements`: the listed top-level elements.
+    Elements(Vec<String>),
+    /// `_summary=true`: the elements marked as summary in the definitions.
+    Summary,
+    /// `_summary=text`: the narrative and the mandatory elements.
+    Text,
+    /// `_summary=data`: everything but the narrative.
+    Data,
+}
+
+impl View {
+    /// The resource reduced to this view; `resourceType`, `id` and `meta` are always kept
+    /// and a reduced resource carries the SUBSETTED tag.
+    fn apply(&self, services: &Services, resource_type: &str, json: String) -> String {
+        if *self == View::Full {
+            return json;
         }
-    }
-    let meta = kept
-        .entry("meta")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if let Value::Object(meta) = meta {
-        let tags = meta
-            .entry("tag")
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(tags) = tags {
-            tags.push(serde_json::json!({
-                "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
-                "code": "SUBSETTED"
-            }));
+        let Ok(Value::Object(resource)) = serde_json::from_str::<Value>(&json) else {
+            return json;
+        };
+        let mut kept = Map::new();
+        for (key, value) in resource {
+            let base = key.trim_start_matches('_');
+            let flags = services.schema.top_level_flags(resource_type, base);
+            let keep = matches!(key.as_str(), "resourceType" | "id" | "meta")
+                || match self {
+                    View::Full => true,
+                    View::Elements(list) => list.iter().any(|e| e == base),
+                    View::Summary => flags.is_some_and(|(summary, _)| summary),
+                    View::Text => base == "text" || flags.is_some_and(|(_, mandatory)| mandatory),
+                    View::Data => base != "text",
+                };
+            if keep {
+                kept.insert(key, value);
+            }
         }
+        let meta = kept
+            .entry("meta")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(meta) = meta {
+            let tags = meta
+                .entry("tag")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(tags) = tags {
+                tags.push(serde_json::json!({
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+                    "code": "SUBSETTED"
+                }));
+            }
+        }
+        serde_json::to_string(&Value::Object(kept)).unwrap_or(json)
     }
-    serde_json::to_string(&Value::Object(kept)).unwrap_or_else(|_| json.to_owned())
 }

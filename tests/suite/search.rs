@@ -340,6 +340,60 @@ async fn results_paging_includes_and_errors() {
         assert!(patient.get("name").is_none());
         assert_eq!(patient["meta"]["tag"][0]["code"], "SUBSETTED");
 
+        let summary = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                "/fhir/Patient?_id=p1&_summary=true",
+                &token,
+                None,
+            ),
+        )
+        .await
+        .json();
+        let patient = &summary["entry"][0]["resource"];
+        assert_eq!(
+            patient["name"][0]["family"], "Durand",
+            "name is a summary element"
+        );
+        assert_eq!(patient["birthDate"], "1970-03-02");
+        assert_eq!(patient["meta"]["tag"][0]["code"], "SUBSETTED");
+        let observation = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                "/fhir/Observation?_id=o3&_summary=text",
+                &token,
+                None,
+            ),
+        )
+        .await
+        .json();
+        let o3 = &observation["entry"][0]["resource"];
+        assert_eq!(
+            o3["status"],
+            "final".replace("final", "preliminary"),
+            "status is mandatory"
+        );
+        assert!(
+            o3.get("effectiveDateTime").is_none(),
+            "optional elements go"
+        );
+        let data = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                "/fhir/Observation?_id=o3&_summary=data",
+                &token,
+                None,
+            ),
+        )
+        .await
+        .json();
+        assert_eq!(
+            data["entry"][0]["resource"]["effectiveDateTime"],
+            "2023-12-31"
+        );
         let form = fhir_request(Method::POST, "/fhir/Patient/_search", &token, None)
             .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
             .set_payload("gender=male");
