@@ -1,5 +1,5 @@
-//! `cargo bench --bench throughput`: creates/s and reads/s through HTTP with 1 and 8
-//! keep-alive clients, and `carnet import` resources/s, on SQLite (and on PostgreSQL when
+//! `cargo bench --bench throughput`: creates/s, reads/s and first-page name searches/s
+//! through HTTP with 1 and 8 keep-alive clients, and `carnet import` resources/s, on SQLite (and on PostgreSQL when
 //! `CARNET_BENCH_DATABASE_URL` is set). Authentication is on; creates are durable before
 //! they are acknowledged. Results go to stdout and to BENCHMARKS.md.
 //! `CARNET_BENCH_SECONDS` sets each phase's length (default 10).
@@ -275,6 +275,21 @@ fn bench_backend(label: &str, database_url: &str, data_dir: &Path, seconds: u64)
             clients,
             seconds,
             read.clone(),
+        ));
+    }
+    // W4-like: first page of a name search over everything created so far.
+    let search: Work = Arc::new(|client, i| {
+        let path = format!("/fhir/Patient?family=Family{}&_count=20", i % 200);
+        matches!(client.call("GET", &path, None), Ok((200, _)))
+    });
+    for clients in [1, 8] {
+        phases.push(run_phase(
+            &format!("{label}: search Patient?family=…, {clients} client(s)"),
+            port,
+            &token,
+            clients,
+            seconds,
+            search.clone(),
         ));
     }
     phases.push(bench_import(label, &services, data_dir));
