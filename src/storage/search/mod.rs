@@ -10,7 +10,7 @@ pub use sql::FoundRow;
 
 use std::collections::HashSet;
 
-use predicate::{Aliases, criterion};
+use predicate::{Aliases, Dialect, criterion};
 use sql::{Sql, load_count, load_found};
 
 use super::conn::Conn;
@@ -65,6 +65,7 @@ const SELECT: &str =
 fn where_clause(
     query: &SearchQuery,
     filter: &AccessFilter,
+    dialect: Dialect,
     now_ms: i64,
 ) -> Result<Sql, StorageError> {
     let mut sql = Sql::new(" WHERE NOT r.is_deleted");
@@ -95,7 +96,16 @@ fn where_clause(
         }
         sql.push(")");
     }
-    let mut aliases = Aliases::new();
+    let mut aliases = Aliases::new(dialect);
+    aliases.set_types(
+        "r",
+        query
+            .resource_type
+            .iter()
+            .chain(query.types.iter())
+            .cloned()
+            .collect(),
+    );
     for c in &query.criteria {
         sql.push(" AND ")
             .append(criterion(c, "r", &mut aliases, now_ms)?);
@@ -158,6 +168,15 @@ fn order_by(query: &SearchQuery) -> Result<String, StorageError> {
     Ok(format!(" ORDER BY {}", keys.join(", ")))
 }
 
+fn dialect_of(conn: &Conn<'_>) -> Dialect {
+    match conn {
+        #[cfg(feature = "sqlite")]
+        Conn::Sqlite(_) => Dialect::Sqlite,
+        #[cfg(feature = "postgres")]
+        Conn::Postgres(_) => Dialect::Postgres,
+    }
+}
+
 /// Runs `query` and loads the page asked for.
 pub fn search(
     conn: &mut Conn<'_>,
@@ -166,7 +185,7 @@ pub fn search(
     page: PageRequest,
     now_ms: i64,
 ) -> Result<SearchPage, StorageError> {
-    let filter = where_clause(query, access, now_ms)?;
+    let filter = where_clause(query, access, dialect_of(conn), now_ms)?;
     let total = if page.with_total {
         let mut count = Sql::new("SELECT COUNT(*) AS n FROM current_resources r");
         count.append(filter.clone());

@@ -22,17 +22,40 @@ fn like_escape(text: &str) -> String {
     out
 }
 
-/// A fresh alias for a nested table (`x1`, `x2`, …).
-pub struct Aliases(usize);
+/// The SQL dialect: the only place the translation differs per backend is the
+/// starts-with test (an index range on SQLite's byte order, `LIKE` on PostgreSQL whose
+/// collation may not be bytewise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// Fresh aliases for nested tables (`x1`, `x2`, …), the resource types each resource alias
+/// can hold (so that index subqueries name them and use the lookup indexes), the dialect.
+pub struct Aliases {
+    counter: usize,
+    types: std::collections::HashMap<String, Vec<String>>,
+    dialect: Dialect,
+}
 
 impl Aliases {
-    pub fn new() -> Aliases {
-        Aliases(0)
+    pub fn new(dialect: Dialect) -> Aliases {
+        Aliases {
+            counter: 0,
+            types: std::collections::HashMap::new(),
+            dialect,
+        }
+    }
+
+    /// Records that rows of `alias` are of these types (empty: any type).
+    pub fn set_types(&mut self, alias: &str, types: Vec<String>) {
+        self.types.insert(alias.to_owned(), types);
     }
 
     fn next(&mut self, prefix: &str) -> String {
-        self.0 += 1;
-        format!("{prefix}{}", self.0)
+        self.counter += 1;
+        format!("{prefix}{}", self.counter)
     }
 }
 
@@ -52,6 +75,7 @@ pub fn criterion(
         } => {
             let x = aliases.next("c");
             let t = aliases.next("t");
+            aliases.set_types(&t, vec![target_type.clone()]);
             let mut sql = Sql::new("EXISTS (SELECT 1 FROM search_reference ");
             sql.push(&x).push(" JOIN current_resources ").push(&t);
             sql.push(&format!(" ON {t}.res_type = {x}.target_type AND {t}.res_id = {x}.target_id AND NOT {t}.is_deleted"));
@@ -71,6 +95,7 @@ pub fn criterion(
         } => {
             let x = aliases.next("h");
             let s = aliases.next("s");
+            aliases.set_types(&s, vec![source_type.clone()]);
             let mut sql = Sql::new("EXISTS (SELECT 1 FROM search_reference ");
             sql.push(&x).push(" JOIN current_resources ").push(&s);
             sql.push(&format!(
@@ -285,16 +310,39 @@ fn index_predicate(
         Match::Token { not: true, .. } => (
             table_of(&param.matcher)?,
             true,
-            Some(values_predicate(&param.matcher, now_ms)?),
+            Some(values_predicate(&param.matcher, now_ms, aliases.dialect)?),
         ),
         other => (
             table_of(other)?,
             false,
-            Some(values_predicate(other, now_ms)?),
+            Some(values_predicate(other, now_ms, aliases.dialect)?),
         ),
     };
     let x = aliases.next("x");
     let values = values.map(|v| rename(v, "x", &x));
+    let types = aliases.types.get(row).cloned().unwrap_or_default();
+    if !types.is_empty() {
+        // Uncorrelated: the subquery reads the lookup index (type, param, value) once and
+        // the rows are joined by primary key, instead of probing every resource row.
+        let mut sql = Sql::new(&format!("({row}.res_type, {row}.res_id) "));
+        sql.push(if negate { "NOT IN" } else { "IN" });
+        sql.push(&format!(
+            " (SELECT {x}.res_type, {x}.res_id FROM {table} {x} WHERE {x}.res_type IN ("
+        ));
+        for (i, t) in types.into_iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.text(t);
+        }
+        sql.push(&format!(") AND {x}.param = "))
+            .text(param.code.clone());
+        if let Some(values) = values {
+            sql.push(" AND ").append(values);
+        }
+        sql.push(")");
+        return Ok(sql);
+    }
     let mut sql = Sql::new(if negate {
         "NOT EXISTS (SELECT 1 FROM "
     } else {
@@ -319,7 +367,7 @@ fn rename(mut sql: Sql, from: &str, to: &str) -> Sql {
 }
 
 /// The OR of the value tests of `matcher`, on alias `x`.
-fn values_predicate(matcher: &Match, now_ms: i64) -> Result<Sql, StorageError> {
+fn values_predicate(matcher: &Match, now_ms: i64, dialect: Dialect) -> Result<Sql, StorageError> {
     let parts: Vec<Sql> = match matcher {
         Match::String { mode, values } => values
             .iter()
@@ -327,10 +375,9 @@ fn values_predicate(matcher: &Match, now_ms: i64) -> Result<Sql, StorageError> {
                 let mut sql = Sql::new("");
                 match mode {
                     StringMode::Exact => sql.push("x.exact = ").text(v.text.clone()),
-                    StringMode::StartsWith => sql
-                        .push("x.normalized LIKE ")
-                        .text(format!("{}%", like_escape(&v.normalized)))
-                        .push(" ESCAPE '\\'"),
+                    StringMode::StartsWith => {
+                        starts_with(&mut sql, "x.normalized", &v.normalized, dialect)
+                    }
                     StringMode::Contains => sql
                         .push("x.normalized LIKE ")
                         .text(format!("%{}%", like_escape(&v.normalized)))
@@ -406,6 +453,23 @@ fn values_predicate(matcher: &Match, now_ms: i64) -> Result<Sql, StorageError> {
         Match::Composite(_) | Match::Missing(_) => return Err(unsupported("this kind of match")),
     };
     Ok(Sql::join(parts, " OR "))
+}
+
+/// `column` starts with `prefix`: a range on SQLite (bytewise order, so the lookup index
+/// serves it), `LIKE 'prefix%'` on PostgreSQL.
+fn starts_with<'s>(sql: &'s mut Sql, column: &str, prefix: &str, dialect: Dialect) -> &'s mut Sql {
+    match dialect {
+        Dialect::Sqlite => sql
+            .push(&format!("({column} >= "))
+            .text(prefix)
+            .push(&format!(" AND {column} < "))
+            .text(format!("{prefix}\u{10FFFF}"))
+            .push(")"),
+        Dialect::Postgres => sql
+            .push(&format!("{column} LIKE "))
+            .text(format!("{}%", like_escape(prefix)))
+            .push(" ESCAPE '\\'"),
+    }
 }
 
 fn token_value(value: &TokenValue) -> Sql {
