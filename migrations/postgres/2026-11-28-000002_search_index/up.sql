@@ -1,4 +1,6 @@
 -- Search index rows of the current version of each resource, one table per parameter type
+-- PostgreSQL only: text_pattern_ops on the columns matched with LIKE 'prefix%', so that a
+-- non-C collation still lets those indexes serve starts-with searches.
 -- (tokens stay in search_token of the first migration), plus the patient compartment and
 -- the security labels of each resource, so that search and the consent filter are joins.
 CREATE TABLE search_string (
@@ -9,7 +11,7 @@ CREATE TABLE search_string (
     exact TEXT NOT NULL
 );
 CREATE INDEX search_string_owner ON search_string (res_type, res_id);
-CREATE INDEX search_string_lookup ON search_string (res_type, param, normalized);
+CREATE INDEX search_string_lookup ON search_string (res_type, param, normalized text_pattern_ops);
 
 CREATE TABLE search_token_text (
     res_type TEXT NOT NULL,
@@ -18,7 +20,7 @@ CREATE TABLE search_token_text (
     normalized TEXT NOT NULL
 );
 CREATE INDEX search_token_text_owner ON search_token_text (res_type, res_id);
-CREATE INDEX search_token_text_lookup ON search_token_text (res_type, param, normalized);
+CREATE INDEX search_token_text_lookup ON search_token_text (res_type, param, normalized text_pattern_ops);
 
 CREATE TABLE search_token_type (
     res_type TEXT NOT NULL,
@@ -89,7 +91,7 @@ CREATE TABLE search_uri (
     value TEXT NOT NULL
 );
 CREATE INDEX search_uri_owner ON search_uri (res_type, res_id);
-CREATE INDEX search_uri_lookup ON search_uri (res_type, param, value);
+CREATE INDEX search_uri_lookup ON search_uri (res_type, param, value text_pattern_ops);
 
 CREATE TABLE resource_compartment (
     res_type TEXT NOT NULL,
