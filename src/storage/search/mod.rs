@@ -74,12 +74,7 @@ fn where_clause(
         if patients.is_empty() {
             sql.push("NULL");
         }
-        for (i, patient) in patients.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.text(patient.clone());
-        }
+        sql.texts(patients.iter().cloned());
         sql.push("))");
     }
     let types: Vec<&String> = match &query.resource_type {
@@ -88,12 +83,7 @@ fn where_clause(
     };
     if !types.is_empty() {
         sql.push(" AND r.res_type IN (");
-        for (i, t) in types.into_iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.text(t.clone());
-        }
+        sql.texts(types.into_iter().cloned());
         sql.push(")");
     }
     let mut aliases = Aliases::new(dialect);

@@ -115,12 +115,7 @@ pub fn criterion(
             let x = aliases.next("l");
             let mut sql = Sql::new("EXISTS (SELECT 1 FROM search_reference ");
             sql.push(&x).push(&format!(" WHERE {x}.res_type = 'List' AND {x}.param = 'item' AND {x}.target_type = {row}.res_type AND {x}.target_id = {row}.res_id AND {x}.res_id IN ("));
-            for (i, id) in ids.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.text(id.clone());
-            }
+            sql.texts(ids.iter().cloned());
             sql.push("))");
             Ok(sql)
         }
@@ -151,12 +146,11 @@ fn id_predicate(matcher: &Match, row: &str) -> Result<Sql, StorageError> {
                 "{row}.res_id {}IN (",
                 if *not { "NOT " } else { "" }
             ));
-            for (i, value) in values.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.text(value.code.clone().unwrap_or_default());
-            }
+            sql.texts(
+                values
+                    .iter()
+                    .map(|value| value.code.clone().unwrap_or_default()),
+            );
             sql.push(")");
             Ok(sql)
         }
@@ -329,12 +323,7 @@ fn index_predicate(
         sql.push(&format!(
             " (SELECT {x}.res_type, {x}.res_id FROM {table} {x} WHERE {x}.res_type IN ("
         ));
-        for (i, t) in types.into_iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.text(t);
-        }
+        sql.texts(types);
         sql.push(&format!(") AND {x}.param = "))
             .text(param.code.clone());
         if let Some(values) = values {

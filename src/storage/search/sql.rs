@@ -56,6 +56,17 @@ impl Sql {
         self
     }
 
+    /// Appends `?, ?, …` bound to `values` (the inside of an `IN (…)`).
+    pub fn texts<S: Into<String>>(&mut self, values: impl IntoIterator<Item = S>) -> &mut Sql {
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.text.push_str(", ");
+            }
+            self.text(value);
+        }
+        self
+    }
+
     /// Appends another fragment with its binds.
     pub fn append(&mut self, other: Sql) -> &mut Sql {
         self.text.push_str(&other.text);
