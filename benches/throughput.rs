@@ -292,6 +292,40 @@ fn bench_backend(label: &str, database_url: &str, data_dir: &Path, seconds: u64)
             search.clone(),
         ));
     }
+    // W4's second query: a patient's documents of one type. Five documents per patient
+    // (two types) for the 200 patients read above.
+    for (n, id) in ids.iter().enumerate() {
+        for d in 0..5 {
+            let code = if d % 2 == 0 { "11488-4" } else { "34112-3" };
+            let document = json!({"resourceType": "DocumentReference", "status": "current",
+                "type": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                "subject": {"reference": format!("Patient/{id}")},
+                "date": format!("2024-0{}-1{}T10:00:00+01:00", 1 + d % 9, n % 10),
+                "content": [{"attachment": {"contentType": "text/plain", "data": "Ym9uam91cg=="}}]});
+            let body = serde_json::to_vec(&document).unwrap_or_default();
+            let _ = setup.call("POST", "/fhir/DocumentReference", Some(&body));
+        }
+    }
+    let documents: Work = {
+        let ids = ids.clone();
+        Arc::new(move |client, i| {
+            let path = format!(
+                "/fhir/DocumentReference?patient={}&type=http://loinc.org%7C11488-4",
+                ids[i % ids.len()]
+            );
+            matches!(client.call("GET", &path, None), Ok((200, _)))
+        })
+    };
+    for clients in [1, 8] {
+        phases.push(run_phase(
+            &format!("{label}: search DocumentReference?patient=…&type=…, {clients} client(s)"),
+            port,
+            &token,
+            clients,
+            seconds,
+            documents.clone(),
+        ));
+    }
     phases.push(bench_import(label, &services, data_dir));
     phases
 }
