@@ -22,7 +22,7 @@ import pathlib
 import sys
 import tempfile
 
-from r4package import PACKAGE, fetch_package, load_bundle
+from r4package import PACKAGE, fetch_package, load_bundle, write_compact
 
 FHIR_TYPE_EXT = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
 REGEX_EXT = "http://hl7.org/fhir/StructureDefinition/regex"
@@ -299,10 +299,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         package = pathlib.Path(args.package) if args.package else fetch_package(pathlib.Path(tmp))
         schema = generate(package)
-    text = json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    with open(args.output, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.write("\n")
+    text = write_compact(schema, args.output)
     print(
         f"{len(schema['resourceTypes'])} resource types, {len(schema['types'])} types, "
         f"{len(schema['primitives'])} primitives, {len(schema['valueSets'])} value sets expanded, "

@@ -25,7 +25,7 @@ import pathlib
 import sys
 import tempfile
 
-from r4package import PACKAGE, fetch_package, load_bundle
+from r4package import PACKAGE, fetch_package, load_bundle, write_compact
 
 BUNDLE = "Bundle-searchParams.json"
 # Known errata of the 4.0.1 definitions, fixed here so the registry means what the
@@ -189,10 +189,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         package = pathlib.Path(args.package) if args.package else fetch_package(pathlib.Path(tmp))
         registry = generate(package)
-    text = json.dumps(registry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    with open(args.output, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.write("\n")
+    text = write_compact(registry, args.output)
     params = registry["parameters"]
     by_type = collections.Counter(p["type"] for p in params)
     pairs = sum(len(p["base"]) for p in params)

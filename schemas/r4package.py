@@ -1,5 +1,6 @@
 """Reading the official FHIR R4 package (npm `hl7.fhir.r4.examples@4.0.1`, CC0): fetching it
-with `npm pack` and loading its bundles. Shared by generate.py and generate_search.py."""
+with `npm pack`, loading its bundles, and writing a derived file compactly and
+deterministically. Shared by generate.py and generate_search.py."""
 
 from __future__ import annotations
 
@@ -28,3 +29,12 @@ def fetch_package(into: pathlib.Path) -> pathlib.Path:
     with tarfile.open(tarballs[0]) as tar:
         tar.extractall(into, filter="data")
     return into / "package"
+
+
+def write_compact(data: dict, output: str) -> str:
+    """Writes `data` as sorted, compact JSON (plus a newline) to `output`; returns the text."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    with open(output, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.write("\n")
+    return text

@@ -1,6 +1,6 @@
 //! Operations on resource JSON as received: setting the fields the server owns (`id`,
-//! `meta.versionId`, `meta.lastUpdated`) while keeping every other key in its place,
-//! reading identifiers, and rewriting references (transaction `urn:uuid:` resolution).
+//! `meta.versionId`, `meta.lastUpdated`) while keeping every other key in its place, and
+//! rewriting references (transaction `urn:uuid:` resolution).
 
 use std::collections::HashMap;
 
@@ -40,34 +40,6 @@ pub fn set_server_fields(
     resource.insert("id".to_owned(), Value::String(id.to_owned()));
     resource.insert("meta".to_owned(), Value::Object(ordered_meta));
     resource.extend(rest);
-}
-
-/// The `resourceType` of a JSON resource, if it has a string one.
-pub fn resource_type_of(resource: &Value) -> Option<&str> {
-    resource.get("resourceType").and_then(Value::as_str)
-}
-
-/// The `id` of a JSON resource, if it has a string one.
-pub fn id_of(resource: &Value) -> Option<&str> {
-    resource.get("id").and_then(Value::as_str)
-}
-
-/// The `(system, value)` pairs of the resource's top-level `identifier` element (a list or,
-/// for the few types where it does not repeat, a single Identifier). A missing system is "".
-pub fn identifiers(resource: &Value) -> Vec<(String, String)> {
-    let one = |identifier: &Value| -> Option<(String, String)> {
-        let value = identifier.get("value")?.as_str()?;
-        let system = identifier
-            .get("system")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        Some((system.to_owned(), value.to_owned()))
-    };
-    match resource.get("identifier") {
-        Some(Value::Array(list)) => list.iter().filter_map(one).collect(),
-        Some(single @ Value::Object(_)) => one(single).into_iter().collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// Replaces every string that equals a key of `replacements` (references, and uri-typed
@@ -148,18 +120,6 @@ mod tests {
             serde_json::to_string(&value).unwrap_or_default(),
             r#"{"v":1.50,"w":0.000100,"x":1e+3}"#
         );
-    }
-
-    #[test]
-    fn identifiers_are_read_from_lists_and_single_values() {
-        let list =
-            json!({"identifier": [{"system": "s", "value": "1"}, {"value": "2"}, {"system": "s"}]});
-        assert_eq!(
-            identifiers(&list),
-            vec![("s".into(), "1".into()), ("".into(), "2".into())]
-        );
-        let single = json!({"identifier": {"system": "s", "value": "3"}});
-        assert_eq!(identifiers(&single), vec![("s".into(), "3".into())]);
     }
 
     #[test]

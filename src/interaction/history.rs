@@ -5,11 +5,11 @@
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::target;
-use crate::fhir::instant::parse_range;
+use crate::search::extract::date_range;
 use crate::storage::history::{self, HistoryFilter, HistoryScope};
 use crate::storage::versions::{self, VersionRow};
 
-/// The page parameter carrying the paging cursor.
+/// The page parameter carrying the paging token (history cursors and search tokens alike).
 pub const PAGE_PARAMETER: &str = "_page";
 
 /// One page of history, newest first.
@@ -105,7 +105,7 @@ pub fn history(
 }
 
 fn instant_parameter(name: &str, value: &str) -> Result<(i64, i64), InteractionError> {
-    parse_range(value).ok_or_else(|| bad_parameter(name, value))
+    date_range(value).ok_or_else(|| bad_parameter(name, value))
 }
 
 fn bad_parameter(name: &str, value: &str) -> InteractionError {

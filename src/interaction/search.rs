@@ -28,9 +28,6 @@ pub struct SearchResult {
     pub next_page: Option<String>,
 }
 
-/// The page parameter: an opaque token for the position of the page.
-pub const PAGE_PARAMETER: &str = "_page";
-
 /// Where to search: a type, every type (`None`), and optionally inside the compartment of
 /// one patient (`GET [base]/Patient/{id}/{type}`, `…/*`).
 #[derive(Debug, Clone, Copy)]

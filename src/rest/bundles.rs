@@ -87,16 +87,17 @@ fn status_line(status: StatusCode) -> String {
     )
 }
 
-/// `path?query` with the page cursor replaced (or removed when `cursor` is `None`).
-fn page_url(base: &str, path: &str, query: &str, cursor: Option<i64>) -> String {
+/// `base` + `path?query` with the `_page` token replaced (or removed when `page` is
+/// `None`): the paging links of history and search bundles.
+fn page_url(base: &str, path: &str, query: &str, page: Option<&str>) -> String {
     let mut serializer = form_urlencoded::Serializer::new(String::new());
     for (name, value) in parse_pairs(query) {
         if name != PAGE_PARAMETER {
             serializer.append_pair(&name, &value);
         }
     }
-    if let Some(cursor) = cursor {
-        serializer.append_pair(PAGE_PARAMETER, &cursor.to_string());
+    if let Some(page) = page {
+        serializer.append_pair(PAGE_PARAMETER, page);
     }
     let query = serializer.finish();
     let path = path.strip_prefix("/fhir").unwrap_or(path);
@@ -124,7 +125,7 @@ pub fn history_bundle(
                 parse_pairs(query)
                     .iter()
                     .find(|(n, _)| n == PAGE_PARAMETER)
-                    .and_then(|(_, v)| v.parse().ok()),
+                    .map(|(_, v)| v.as_str()),
             ),
         },
         Link {
@@ -135,7 +136,7 @@ pub fn history_bundle(
     if let Some(cursor) = page.next_cursor {
         link.push(Link {
             relation: "next",
-            url: page_url(base, path, query, Some(cursor)),
+            url: page_url(base, path, query, Some(&cursor.to_string())),
         });
     }
     let entry = page
@@ -261,35 +262,9 @@ pub fn searchset_bundle(
     path: &str,
     result: crate::interaction::search::SearchResult,
 ) -> Result<String, RestError> {
-    use crate::interaction::search::PAGE_PARAMETER as SEARCH_PAGE;
     let canonical = result.query.canonical_query_string();
-    let without_page: String = parse_pairs(&canonical)
-        .into_iter()
-        .filter(|(n, _)| n != SEARCH_PAGE)
-        .fold(
-            form_urlencoded::Serializer::new(String::new()),
-            |mut s, (n, v)| {
-                s.append_pair(&n, &v);
-                s
-            },
-        )
-        .finish();
-    let path = path
-        .strip_prefix("/fhir")
-        .unwrap_or(path)
-        .trim_end_matches("/_search");
-    let link_at = |token: Option<&str>| {
-        let mut serializer = form_urlencoded::Serializer::new(without_page.clone());
-        if let Some(token) = token {
-            serializer.append_pair(SEARCH_PAGE, token);
-        }
-        let query = serializer.finish();
-        if query.is_empty() {
-            format!("{base}{path}")
-        } else {
-            format!("{base}{path}?{query}")
-        }
-    };
+    let path = path.trim_end_matches("/_search");
+    let link_at = |token: Option<&str>| page_url(base, path, &canonical, token);
     let mut link = vec![
         Link {
             relation: "self",

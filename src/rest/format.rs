@@ -117,7 +117,7 @@ pub async fn read_json_body(
     limit: usize,
 ) -> Result<Value, RestError> {
     check_content_type(request, kind)?;
-    let bytes = collect(payload, limit).await?;
+    let bytes = read_body(payload, limit).await?;
     if bytes.is_empty() {
         return Err(RestError::new(
             ErrorCategory::Invalid,
@@ -164,7 +164,8 @@ fn check_content_type(request: &HttpRequest, kind: BodyKind) -> Result<(), RestE
     ))
 }
 
-async fn collect(mut payload: Payload, limit: usize) -> Result<Bytes, RestError> {
+/// Reads a whole body, at most `limit` bytes (400 beyond).
+pub async fn read_body(mut payload: Payload, limit: usize) -> Result<Bytes, RestError> {
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {

@@ -3,14 +3,13 @@
 
 use actix_web::web::{self, Payload};
 use actix_web::{HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 
 use super::blocking;
 use crate::error::ErrorCategory;
 use crate::interaction::search;
 use crate::rest::bundles::searchset_bundle;
 use crate::rest::errors::RestError;
-use crate::rest::format::output_format;
+use crate::rest::format::{output_format, read_body};
 use crate::rest::headers::handling;
 use crate::rest::principal::{Authenticated, context};
 use crate::rest::state::AppState;
@@ -80,7 +79,7 @@ pub async fn search_post(
     state: web::Data<AppState>,
     Authenticated(principal): Authenticated,
     path: web::Path<String>,
-    mut payload: Payload,
+    payload: Payload,
 ) -> Result<HttpResponse, RestError> {
     let content_type = request
         .headers()
@@ -95,22 +94,7 @@ pub async fn search_post(
             ),
         ));
     }
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            RestError::new(
-                ErrorCategory::Invalid,
-                format!("the body could not be read: {e}"),
-            )
-        })?;
-        if body.len() + chunk.len() > state.max_body_bytes {
-            return Err(RestError::new(
-                ErrorCategory::Invalid,
-                "the body is too large",
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_body(payload, state.max_body_bytes).await?;
     let mut pairs = parse_pairs(request.query_string());
     pairs.extend(parse_pairs(&String::from_utf8_lossy(&body)));
     let scope = Scope {

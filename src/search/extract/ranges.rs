@@ -266,4 +266,23 @@ mod tests {
         assert_eq!(decimal_range("x"), None);
         assert_eq!(decimal_range("inf"), None);
     }
+
+    #[test]
+    fn history_times_follow_precision() {
+        assert_eq!(date_range("1970"), Some((0, 365 * 86_400_000 - 1)));
+        assert_eq!(
+            date_range("1970-02"),
+            Some((31 * 86_400_000, 59 * 86_400_000 - 1))
+        );
+        assert_eq!(
+            date_range("1970-01-02"),
+            Some((86_400_000, 2 * 86_400_000 - 1))
+        );
+        assert_eq!(date_range("1970-01-01T00:00:01Z"), Some((1000, 1999)));
+        assert_eq!(date_range("1970-01-01T00:00:01.5Z"), Some((1500, 1599)));
+        assert_eq!(date_range("1970-01-01T01:00:00+01:00"), Some((0, 999)));
+        assert_eq!(date_range("1970-01-01T00:01"), Some((60_000, 119_999)));
+        assert_eq!(date_range("1970-13"), None);
+        assert_eq!(date_range("yesterday"), None);
+    }
 }
