@@ -207,12 +207,13 @@ fn bench_backend(label: &str, database_url: &str, data_dir: &Path, seconds: u64)
             purposes: vec!["TREAT".into()],
             profession: Some("10".into()),
             organization: None,
+            patient: None,
             ttl_seconds: 3600,
         },
         chrono::Utc::now().timestamp(),
     )
     .expect("token");
-    let state = server::app_state(&config, services.clone(), &key);
+    let state = server::app_state(&config, services.clone(), &key).expect("app state");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("address").port();
     std::thread::spawn(move || {

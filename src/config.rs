@@ -22,6 +22,8 @@ pub struct Config {
     pub workers: usize,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
+    /// The trusted external issuers file (`CARNET_TRUSTED_ISSUERS`), if any.
+    pub trusted_issuers: Option<PathBuf>,
 }
 
 /// The issuer name of Carnet's own tokens unless configured otherwise.
@@ -39,6 +41,7 @@ impl Config {
             pool_size: 16,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             max_body_bytes: 64 * 1024 * 1024,
+            trusted_issuers: None,
         }
     }
 }

@@ -36,6 +36,9 @@ struct Common {
         default_value = "carnet-data"
     )]
     data_dir: PathBuf,
+    /// A JSON file of trusted external token issuers and their keys (see the README).
+    #[arg(long, env = "CARNET_TRUSTED_ISSUERS", global = true)]
+    trusted_issuers: Option<PathBuf>,
     /// Issuer (`iss`) of the tokens Carnet mints and trusts.
     #[arg(long, env = "CARNET_ISSUER", global = true, default_value = carnet::config::DEFAULT_ISSUER)]
     issuer: String,
@@ -89,6 +92,10 @@ struct TokenArgs {
     /// The Organization the professional acts for (Organization/ID).
     #[arg(long)]
     organization: Option<String>,
+    /// The patient in context (an id), for `patient/` scopes of a practitioner or a
+    /// representative (a patient's own token has it already).
+    #[arg(long)]
+    patient: Option<String>,
     /// Lifetime in seconds.
     #[arg(long, default_value_t = 3600)]
     ttl: i64,
@@ -101,6 +108,7 @@ fn config(common: Common) -> Config {
         .unwrap_or_else(|| format!("sqlite://{}", common.data_dir.join("carnet.db").display()));
     config.data_dir = common.data_dir;
     config.issuer = common.issuer;
+    config.trusted_issuers = common.trusted_issuers;
     config
 }
 
@@ -154,6 +162,7 @@ fn token(config: &Config, args: TokenArgs) -> Result<(), String> {
         purposes: args.purpose,
         profession: args.profession,
         organization: args.organization,
+        patient: args.patient,
         ttl_seconds: args.ttl,
     };
     let now = chrono::Utc::now().timestamp();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_web::HttpServer;
 
-use crate::auth::{AuthError, SigningKey, Verifier};
+use crate::auth::{AuthError, SigningKey, TrustStore, TrustedIssuer};
 use crate::config::Config;
 use crate::fhir::schema::{Schema, SchemaError};
 use crate::interaction::{Limits, Services, SystemClock};
@@ -20,7 +20,7 @@ use crate::storage::{StorageError, Store};
 pub enum StartError {
     #[error("database: {0}")]
     Storage(#[from] StorageError),
-    #[error("signing key: {0}")]
+    #[error("{0}")]
     Auth(#[from] AuthError),
     #[error("R4 definitions: {0}")]
     Schema(#[from] SchemaError),
@@ -58,9 +58,13 @@ pub fn signing_key(config: &Config) -> Result<SigningKey, StartError> {
     Ok(SigningKey::load_or_create(&config.data_dir)?)
 }
 
-/// The HTTP state: services, the verifier trusting Carnet's own key, and the
-/// CapabilityStatement.
-pub fn app_state(config: &Config, services: Services, key: &SigningKey) -> AppState {
+/// The HTTP state: services, the verifier trusting Carnet's own key and the issuers of
+/// `config.trusted_issuers`, and the CapabilityStatement.
+pub fn app_state(
+    config: &Config,
+    services: Services,
+    key: &SigningKey,
+) -> Result<AppState, StartError> {
     let now = services.clock.now_millis();
     let capability = capability_statement(
         &services.schema,
@@ -68,20 +72,24 @@ pub fn app_state(config: &Config, services: Services, key: &SigningKey) -> AppSt
         config.base_url.as_deref(),
         now,
     );
-    AppState {
-        verifier: Arc::new(Verifier::local(&config.issuer, key)),
+    let local = TrustedIssuer::new(&config.issuer, vec![key.verifying_key().clone()]);
+    let verifier = TrustStore::new(local, config.trusted_issuers.clone())?;
+    Ok(AppState {
+        verifier: Arc::new(verifier),
+        issuer: config.issuer.clone(),
+        public_jwk: Arc::new(key.public_jwk()),
         base_url: config.base_url.clone(),
         max_body_bytes: config.max_body_bytes,
         capability_statement: Arc::new(capability),
         services,
-    }
+    })
 }
 
 /// Runs the server until it is stopped.
 pub async fn serve(config: Config) -> Result<(), StartError> {
     let store = open_store(&config)?;
     let key = signing_key(&config)?;
-    let state = app_state(&config, services(store)?, &key);
+    let state = app_state(&config, services(store)?, &key)?;
     log::info!("serving FHIR R4 on http://{}/fhir", config.listen);
     HttpServer::new(move || crate::build_app(state.clone()))
         .workers(config.workers)

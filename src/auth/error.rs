@@ -49,6 +49,10 @@ pub enum AuthError {
     /// A request to mint a token is invalid (a caller's mistake, not a token problem).
     #[error("the token request is invalid: {0}")]
     InvalidRequest(String),
+    /// The trusted-issuers file is unusable; the detail names the problem (never key
+    /// material).
+    #[error("the trusted issuers file is unusable: {0}")]
+    IssuerFile(String),
     /// The signing key file could not be read or written.
     #[error("could not {action} the token signing key file")]
     KeyFile {
@@ -104,7 +108,7 @@ impl Categorized for AuthError {
             | Self::WrongAudience
             | Self::InvalidClaims(_) => ErrorCategory::Unauthorized,
             Self::InvalidRequest(_) => ErrorCategory::Invalid,
-            Self::KeyFile { .. } | Self::Key { .. } => ErrorCategory::Fault,
+            Self::KeyFile { .. } | Self::Key { .. } | Self::IssuerFile(_) => ErrorCategory::Fault,
         }
     }
 }

@@ -5,14 +5,18 @@
 //! principal may do is decided elsewhere).
 
 mod error;
+mod issuers;
 mod keys;
 mod principal;
+mod scopes;
 mod token;
 mod verify;
 
 pub use error::AuthError;
+pub use issuers::{RELOAD_INTERVAL_SECONDS, TrustStore, read_trusted_issuers};
 pub use keys::{Algorithm, KEY_FILE_NAME, SigningKey, VerifyingKey};
 pub use principal::{Principal, PurposeOfUse, Subject};
+pub use scopes::{Permission, ScopeContext, SmartScope, parse_scope, parse_scopes};
 pub use token::{TokenRequest, mint};
 pub use verify::{CLOCK_LEEWAY_SECONDS, MAX_TOKEN_LENGTH, TrustedIssuer, Verifier};
 

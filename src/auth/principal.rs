@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::error::AuthError;
+use super::scopes::{SmartScope, parse_scopes};
 
 /// The subject of a request: a FHIR user (by id) or a system client (by name).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -125,6 +126,10 @@ pub struct Principal {
     pub profession: Option<String>,
     /// `Organization/{id}` the subject acts for, when the token states one.
     pub organization: Option<String>,
+    /// The patient in context (an id): the SMART launch context `patient` claim, or the
+    /// subject itself for a patient. `patient/` scopes give access to this patient's data
+    /// only, and to nothing without it.
+    pub patient: Option<String>,
     /// `exp`, in Unix seconds.
     pub expires_at: i64,
 }
@@ -151,8 +156,10 @@ impl Principal {
                 "the `organization` claim is not an `Organization/{id}` reference",
             ));
         }
+        let patient = patient_in_context(claims, &subject)?;
         Ok(Self {
             subject,
+            patient,
             issuer: issuer.to_owned(),
             token_id: optional_text(claims, "jti")?,
             scopes,
@@ -197,6 +204,43 @@ fn subject_from_claims(
                 "the token names no FHIR user, and a system client's token must have only `system/` scopes",
             )),
         },
+    }
+}
+
+/// The `patient` claim (a FHIR id), which for a patient must be their own id when given.
+fn patient_in_context(
+    claims: &Map<String, Value>,
+    subject: &Subject,
+) -> Result<Option<String>, AuthError> {
+    let claimed = optional_text(claims, "patient")?;
+    if claimed.as_deref().is_some_and(|id| !is_fhir_id(id)) {
+        return Err(invalid("the `patient` claim is not a patient id"));
+    }
+    match subject {
+        Subject::Patient(own) => {
+            if claimed.as_deref().is_some_and(|id| id != own) {
+                return Err(invalid(
+                    "the `patient` claim names another patient than the subject",
+                ));
+            }
+            Ok(Some(own.clone()))
+        }
+        _ => Ok(claimed),
+    }
+}
+
+impl Principal {
+    /// The resource scopes of the token (`parse_scopes`), the malformed ones logged.
+    pub fn smart_scopes(&self) -> Vec<SmartScope> {
+        let (scopes, malformed) = parse_scopes(&self.scopes);
+        if !malformed.is_empty() {
+            log::info!(
+                "scopes of `{}` that grant nothing: {}",
+                self.subject.id(),
+                malformed.join(" ")
+            );
+        }
+        scopes
     }
 }
 
@@ -365,6 +409,21 @@ mod tests {
     }
 
     #[test]
+    fn patient_in_context_comes_from_the_claim_or_the_patient_subject() {
+        let p = principal(json!({"sub": "Patient/9"})).unwrap();
+        assert_eq!(p.patient.as_deref(), Some("9"));
+        let p = principal(json!({"sub": "Practitioner/1", "patient": "9"})).unwrap();
+        assert_eq!(p.patient.as_deref(), Some("9"));
+        for claims in [
+            json!({"sub": "Patient/9", "patient": "8"}),
+            json!({"sub": "Practitioner/1", "patient": "Patient/9"}),
+            json!({"sub": "Practitioner/1", "patient": 9}),
+        ] {
+            assert!(principal(claims.clone()).is_err(), "{claims}");
+        }
+    }
+
+    #[test]
     fn purpose_defaults_to_treat() {
         assert_eq!(purposes(json!({})), [PurposeOfUse::Treat]);
         assert_eq!(
@@ -457,6 +516,7 @@ mod tests {
         assert_eq!(p.organization.as_deref(), Some("Organization/org-1"));
         assert_eq!(p.issuer, "https://carnet.test");
         assert_eq!(p.expires_at, 2_000_000_000);
+        assert_eq!(p.patient, None);
         for claims in [
             json!({"sub": "Practitioner/1", "organization": "Practitioner/2"}),
             json!({"sub": "Practitioner/1", "profession": 10}),

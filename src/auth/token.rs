@@ -23,6 +23,9 @@ pub struct TokenRequest {
     pub profession: Option<String>,
     /// `Organization/{id}`.
     pub organization: Option<String>,
+    /// The patient in context (an id), for `patient/` scopes of a practitioner or a
+    /// representative; a patient's own token has its id without asking.
+    pub patient: Option<String>,
     /// Lifetime in seconds, more than zero.
     pub ttl_seconds: i64,
 }
@@ -51,6 +54,8 @@ struct Claims<'a> {
     profession: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     organization: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patient: Option<&'a str>,
 }
 
 /// A signed token for `request`, issued by `issuer` at `now_unix` (Unix seconds). For a
@@ -81,6 +86,10 @@ pub fn mint(
         purpose_of_use: &request.purposes,
         profession: request.profession.as_deref(),
         organization: request.organization.as_deref(),
+        patient: request.patient.as_deref().or(match &request.subject {
+            Subject::Patient(id) => Some(id.as_str()),
+            _ => None,
+        }),
     };
     let header = Header {
         alg: key.algorithm().name(),
@@ -126,6 +135,19 @@ fn check(issuer: &str, request: &TokenRequest) -> Result<String, AuthError> {
             if !round_trips {
                 return Err(refuse("the subject's id is not a valid FHIR id"));
             }
+        }
+    }
+    if let Some(patient) = &request.patient {
+        let own = match &request.subject {
+            Subject::Patient(id) => Some(id),
+            _ => None,
+        };
+        if !is_reference_to("Patient", &format!("Patient/{patient}"))
+            || own.is_some_and(|own| own != patient)
+        {
+            return Err(refuse(
+                "the patient in context must be a patient id (a patient's own, for a patient)",
+            ));
         }
     }
     if request.ttl_seconds <= 0 {
@@ -182,6 +204,7 @@ mod tests {
             purposes: Vec::new(),
             profession: None,
             organization: None,
+            patient: None,
             ttl_seconds: 3600,
         }
     }

@@ -17,6 +17,7 @@ fn practitioner_request() -> TokenRequest {
         purposes: vec!["ETREAT".into()],
         profession: Some("10".into()),
         organization: Some("Organization/o1".into()),
+        patient: None,
         ttl_seconds: 3600,
     }
 }
@@ -77,6 +78,7 @@ fn system_client_round_trips() {
         purposes: Vec::new(),
         profession: None,
         organization: None,
+        patient: None,
         ttl_seconds: 60,
     };
     let token = mint(&key, ISSUER, &request, NOW).unwrap();

@@ -61,6 +61,7 @@ fn importer(now_millis: i64) -> Principal {
         purposes: vec![PurposeOfUse::Treat],
         profession: None,
         organization: None,
+        patient: None,
         expires_at: now_millis / 1000 + 86_400,
     }
 }

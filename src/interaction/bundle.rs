@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use super::access;
 use super::bundle_entry::{Entry, EntryMethod, conditional_reference, parse_entry, patch_document};
 use super::conditional::{Match, single_match};
 use super::context::{RequestContext, Services};
@@ -461,7 +462,7 @@ fn run_planned(
         }
         (EntryMethod::Delete, Some(id), None) => {
             let id = target::resource_id(id)?;
-            delete_in(conn, context, &res_type, &id, item.entry.if_match)
+            delete_in(conn, services, context, &res_type, &id, item.entry.if_match)
                 .map(|_| EntryResult::Deleted)
         }
         (EntryMethod::Delete, None, Some(query)) => {
@@ -469,7 +470,9 @@ fn run_planned(
                 .map(|_| EntryResult::Deleted)
         }
         (EntryMethod::Get | EntryMethod::Head, Some(id), None) => {
-            read_in(conn, &res_type, id, url.version.as_deref()).map(EntryResult::Read)
+            read_in(conn, &res_type, id, url.version.as_deref())
+                .and_then(|resource| access::readable(services, &context.principal, resource))
+                .map(EntryResult::Read)
         }
         _ => Err(unsupported_entry(&item.entry)),
     }

@@ -2,8 +2,10 @@
 //! #cdelete, #patch, transaction conditional references): the ids of live resources of a
 //! type that meet the search criteria of a query string (the full FHIR search).
 
+use super::access;
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
+use crate::auth::Permission;
 use crate::fhir::ids::{ResourceId, ResourceType};
 use crate::search::query::{Handling, parse_search};
 use crate::search::query_string::parse_pairs;
@@ -64,17 +66,22 @@ fn matching_ids(
             "the conditional criteria `{query}` hold no search parameter"
         )));
     }
+    // Matching is a search: it needs `s` and sees only what the scopes let it see.
+    let grant = access::require(
+        services,
+        &context.principal,
+        res_type.as_str(),
+        Permission::Search,
+    )?;
+    let filter = AccessFilter {
+        alternatives: grant.alternatives(),
+        ..AccessFilter::default()
+    };
     let page = PageRequest {
         position: PagePosition::Offset(0),
         count: MATCH_LIMIT,
         with_total: false,
     };
-    let found = storage_search(
-        conn,
-        &search,
-        &AccessFilter::default(),
-        page,
-        context.now_millis,
-    )?;
+    let found = storage_search(conn, &search, &filter, page, context.now_millis)?;
     Ok(found.rows.into_iter().map(|row| row.res_id).collect())
 }

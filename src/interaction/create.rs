@@ -4,12 +4,14 @@
 
 use serde_json::{Map, Value};
 
+use super::access;
 use super::conditional::{Match, single_match};
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::stored::StoredResource;
 use super::target;
 use super::write::{NextVersion, check_incoming, save};
+use crate::auth::Permission;
 use crate::fhir::ids::{ResourceId, ResourceType};
 use crate::storage::versions::{self, WriteMethod};
 use crate::storage::{Conn, StorageError};
@@ -62,6 +64,12 @@ pub(crate) fn create_in(
     if_none_exist: Option<&str>,
     new_id: ResourceId,
 ) -> Result<CreateOutcome, InteractionError> {
+    access::require(
+        services,
+        &context.principal,
+        res_type.as_str(),
+        Permission::Create,
+    )?;
     if let Some(criteria) = if_none_exist
         && let Match::One(id) = single_match(conn, services, context, res_type, criteria)?
     {

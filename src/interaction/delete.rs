@@ -3,11 +3,13 @@
 //! a missing or already deleted resource succeeds without writing anything; a later read
 //! is 410 and the deletion is a version in the history.
 
+use super::access;
 use super::conditional::{Match, single_match};
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::target;
 use super::write::{check_if_match, save_deletion};
+use crate::auth::Permission;
 use crate::fhir::ids::{ResourceId, ResourceType};
 use crate::storage::Conn;
 use crate::storage::versions;
@@ -30,7 +32,7 @@ pub fn delete(
     let id = target::resource_id(id)?;
     services
         .store
-        .write(|conn| delete_in(conn, context, &res_type, &id, if_match))
+        .write(|conn| delete_in(conn, services, context, &res_type, &id, if_match))
 }
 
 pub fn delete_conditional(
@@ -58,23 +60,30 @@ pub(crate) fn delete_conditional_in(
         Match::None => Ok(DeleteOutcome {
             deleted_version: None,
         }),
-        Match::One(id) => delete_in(conn, context, res_type, &id, None),
+        Match::One(id) => delete_in(conn, services, context, res_type, &id, None),
     }
 }
 
 /// The delete itself, inside the caller's transaction.
 pub(crate) fn delete_in(
     conn: &mut Conn<'_>,
+    services: &Services,
     context: &RequestContext,
     res_type: &ResourceType,
     id: &ResourceId,
     if_match: Option<i64>,
 ) -> Result<DeleteOutcome, InteractionError> {
+    access::require(
+        services,
+        &context.principal,
+        res_type.as_str(),
+        Permission::Delete,
+    )?;
     let current = versions::current(conn, res_type.as_str(), id.as_str())?;
     check_if_match(if_match, current.as_ref())?;
     match current {
         Some(row) if !row.is_deleted => Ok(DeleteOutcome {
-            deleted_version: Some(save_deletion(conn, context, &row)?),
+            deleted_version: Some(save_deletion(conn, services, context, &row)?),
         }),
         _ => Ok(DeleteOutcome {
             deleted_version: None,

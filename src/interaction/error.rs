@@ -19,6 +19,9 @@ pub enum InteractionError {
         version: i64,
         last_updated: i64,
     },
+    /// The request is not allowed (scopes, consent rules); the message says what.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -43,6 +46,7 @@ impl InteractionError {
             InteractionError::Invalid(issues) => issues.clone(),
             InteractionError::NotFound(m) => vec![OutcomeIssue::error("not-found", m)],
             InteractionError::Gone { .. } => vec![OutcomeIssue::error("deleted", self.to_string())],
+            InteractionError::Forbidden(m) => vec![OutcomeIssue::error("forbidden", m)],
             InteractionError::Conflict(m) => vec![OutcomeIssue::error("conflict", m)],
             InteractionError::PreconditionFailed(m) => vec![OutcomeIssue::error("conflict", m)],
             InteractionError::Unprocessable(m) => vec![OutcomeIssue::error("business-rule", m)],
@@ -66,6 +70,7 @@ impl Categorized for InteractionError {
             InteractionError::Invalid(_) => ErrorCategory::Invalid,
             InteractionError::NotFound(_) => ErrorCategory::NotFound,
             InteractionError::Gone { .. } => ErrorCategory::Gone,
+            InteractionError::Forbidden(_) => ErrorCategory::Forbidden,
             InteractionError::Conflict(_) => ErrorCategory::Conflict,
             InteractionError::PreconditionFailed(_) => ErrorCategory::PreconditionFailed,
             InteractionError::Unprocessable(_) => ErrorCategory::Unprocessable,

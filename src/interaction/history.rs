@@ -2,9 +2,13 @@
 //! (FHIR R4 http.html#history) with `_since`, `_at`, `_count` and stable paging: a page
 //! cursor is the commit sequence of the last entry served, so new writes never shift pages.
 
+use std::collections::HashMap;
+
+use super::access::{self, TypeGrant};
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::target;
+use crate::auth::Permission;
 use crate::search::extract::date_range;
 use crate::storage::history::{self, HistoryFilter, HistoryScope};
 use crate::storage::versions::{self, VersionRow};
@@ -16,7 +20,9 @@ pub const PAGE_PARAMETER: &str = "_page";
 #[derive(Debug, Clone)]
 pub struct HistoryPage {
     pub entries: Vec<VersionRow>,
-    pub total: i64,
+    /// All versions of all pages; absent when the subject's access is restricted in ways
+    /// only checked version by version (a count would reveal what they may not see).
+    pub total: Option<i64>,
     /// The cursor of the next page, if there is one.
     pub next_cursor: Option<i64>,
     /// The page size that was applied.
@@ -32,7 +38,7 @@ pub struct HistoryTarget<'a> {
 
 pub fn history(
     services: &Services,
-    _context: &RequestContext,
+    context: &RequestContext,
     target_names: HistoryTarget<'_>,
     parameters: &[(String, String)],
 ) -> Result<HistoryPage, InteractionError> {
@@ -70,7 +76,18 @@ pub fn history(
         (Some(t), None) => HistoryScope::Type(t.as_str()),
         _ => HistoryScope::System,
     };
-    let filter = HistoryFilter { scope, since, at };
+    let access = HistoryAccess::of(
+        services,
+        context,
+        res_type.as_ref().map(|t| t.as_str()),
+        id.is_some(),
+    )?;
+    let filter = HistoryFilter {
+        scope,
+        since,
+        at,
+        types: access.types.as_deref(),
+    };
     services.store.read(|conn| {
         if let (Some(t), Some(i)) = (&res_type, &id)
             && versions::current(conn, t.as_str(), i.as_str())?.is_none()
@@ -79,7 +96,11 @@ pub fn history(
                 "resource `{t}/{i}` is not known"
             )));
         }
-        let total = history::count(conn, &filter)?;
+        let total = if access.restricted.is_empty() {
+            Some(history::count(conn, &filter)?)
+        } else {
+            None
+        };
         if count == 0 {
             return Ok(HistoryPage {
                 entries: Vec::new(),
@@ -95,6 +116,7 @@ pub fn history(
         } else {
             None
         };
+        entries.retain(|row| access.permits(services, row));
         Ok(HistoryPage {
             entries,
             total,
@@ -102,6 +124,76 @@ pub fn history(
             count,
         })
     })
+}
+
+/// What the scopes let the subject see of a history: the types (`None`: all), and the
+/// grants of the types whose versions must be checked one by one.
+struct HistoryAccess {
+    types: Option<Vec<String>>,
+    restricted: HashMap<String, TypeGrant>,
+}
+
+impl HistoryAccess {
+    /// Instance history needs `r` on the type; type and system history need `s` (SMART
+    /// v2). A system history covers the types the scopes allow (403 when none).
+    fn of(
+        services: &Services,
+        context: &RequestContext,
+        res_type: Option<&str>,
+        instance: bool,
+    ) -> Result<Self, InteractionError> {
+        let permission = if instance {
+            Permission::Read
+        } else {
+            Permission::Search
+        };
+        let principal = &context.principal;
+        let mut restricted = HashMap::new();
+        if let Some(t) = res_type {
+            let grant = access::require(services, principal, t, permission)?;
+            if !grant.is_unrestricted() {
+                restricted.insert(t.to_owned(), grant);
+            }
+            return Ok(Self {
+                types: None,
+                restricted,
+            });
+        }
+        let mut types = Vec::new();
+        let mut all = true;
+        for t in services.schema.resource_types() {
+            match access::require(services, principal, t, permission) {
+                Ok(grant) => {
+                    types.push(t.to_owned());
+                    if !grant.is_unrestricted() {
+                        restricted.insert(t.to_owned(), grant);
+                    }
+                }
+                Err(_) => all = false,
+            }
+        }
+        if types.is_empty() {
+            return Err(InteractionError::Forbidden(
+                "the access token's scopes do not allow the history of any resource type"
+                    .to_owned(),
+            ));
+        }
+        Ok(Self {
+            types: (!all).then_some(types),
+            restricted,
+        })
+    }
+
+    /// Whether a version may be shown: a deletion (no content) only without restriction.
+    fn permits(&self, services: &Services, row: &VersionRow) -> bool {
+        match self.restricted.get(&row.res_type) {
+            None => true,
+            Some(grant) => row
+                .content
+                .as_deref()
+                .is_some_and(|json| grant.permits_json(services, &row.res_id, json)),
+        }
+    }
 }
 
 fn instant_parameter(name: &str, value: &str) -> Result<(i64, i64), InteractionError> {

@@ -3,6 +3,7 @@
 //! meet; every interaction takes the `RequestContext` with the caller's `Principal`. Must
 //! not depend on `rest`.
 
+mod access;
 pub mod bundle;
 pub mod bundle_entry;
 mod conditional;

@@ -4,14 +4,22 @@
 //! `_revinclude` are followed from the page. Consent narrowing will be added to the same
 //! SQL (consent issue).
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value};
 
+use super::access::{self, TypeGrant};
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::stored::StoredResource;
 use super::target;
-use crate::search::query::{Handling, SearchQuery, SummaryMode, TotalMode, parse_search};
-use crate::storage::search::{self, AccessFilter, FoundRow, PagePosition, PageRequest};
+use crate::auth::Permission;
+use crate::search::query::{
+    Criterion, Handling, SearchQuery, SummaryMode, TotalMode, parse_search,
+};
+use crate::storage::search::{
+    self, AccessAlternative, AccessFilter, FoundRow, PagePosition, PageRequest,
+};
 
 /// What a search found.
 #[derive(Debug, Clone)]
@@ -69,6 +77,8 @@ pub fn search(
         }
         access.patients = Some(vec![patient.as_str().to_owned()]);
     }
+    let grants = SearchGrants::of(services, context, &mut query)?;
+    access.alternatives = grants.alternatives();
     let requested = query
         .result
         .count
@@ -115,6 +125,27 @@ pub fn search(
         };
         Ok::<_, InteractionError>((found, included))
     })?;
+    let mut readable = ReadGrants::default();
+    let matches: Vec<FoundRow> = found
+        .rows
+        .iter()
+        .filter(|row| {
+            let permitted = grants.permits(services, row);
+            if !permitted {
+                log::error!(
+                    "BUG: `{}/{}` matched a search outside the subject's grant and was dropped",
+                    row.res_type,
+                    row.res_id
+                );
+            }
+            permitted
+        })
+        .cloned()
+        .collect();
+    let included: Vec<FoundRow> = included
+        .into_iter()
+        .filter(|row| readable.permits(services, context, row))
+        .collect();
     let shape = |rows: Vec<FoundRow>| -> Vec<StoredResource> {
         rows.into_iter()
             .filter_map(|row| {
@@ -131,7 +162,7 @@ pub fn search(
     };
     let (previous_page, next_page) = neighbours(&position, &found.rows, found.has_more, count);
     Ok(SearchResult {
-        matches: shape(found.rows),
+        matches: shape(matches),
         included: shape(included),
         total: found.total,
         count,
@@ -140,6 +171,143 @@ pub fn search(
         next_page,
         query,
     })
+}
+
+/// What the scopes allow a search to see: a grant per type searched.
+struct SearchGrants {
+    grants: HashMap<String, TypeGrant>,
+}
+
+impl SearchGrants {
+    /// Type search needs `s` on the type; system search on every type it names (403 for a
+    /// `_type` the scopes exclude) or, without `_type`, covers the types the scopes allow.
+    /// Chains and reverse chains need `s` on the types they go through.
+    fn of(
+        services: &Services,
+        context: &RequestContext,
+        query: &mut SearchQuery,
+    ) -> Result<Self, InteractionError> {
+        let principal = &context.principal;
+        let require = |t: &str| access::require(services, principal, t, Permission::Search);
+        let mut grants = HashMap::new();
+        if let Some(t) = &query.resource_type {
+            grants.insert(t.clone(), require(t)?);
+        } else if !query.types.is_empty() {
+            for t in &query.types {
+                grants.insert(t.clone(), require(t)?);
+            }
+        } else {
+            let mut all = true;
+            for t in services.schema.resource_types() {
+                match require(t) {
+                    Ok(grant) => {
+                        grants.insert(t.to_owned(), grant);
+                    }
+                    Err(_) => all = false,
+                }
+            }
+            if grants.is_empty() {
+                return Err(InteractionError::Forbidden(
+                    "the access token's scopes do not allow searching any resource type".to_owned(),
+                ));
+            }
+            if !all {
+                let mut types: Vec<String> = grants.keys().cloned().collect();
+                types.sort();
+                query.types = types;
+            }
+        }
+        for traversed in traversed_types(&query.criteria) {
+            require(&traversed)?;
+        }
+        Ok(Self { grants })
+    }
+
+    /// The SQL alternatives: `None` when no type is restricted.
+    fn alternatives(&self) -> Option<Vec<AccessAlternative>> {
+        if self.grants.values().all(TypeGrant::is_unrestricted) {
+            return None;
+        }
+        let mut alternatives = Vec::new();
+        let mut free: Vec<String> = Vec::new();
+        for (t, grant) in &self.grants {
+            match grant.alternatives() {
+                None => free.push(t.clone()),
+                Some(restricted) => alternatives.extend(restricted),
+            }
+        }
+        if !free.is_empty() {
+            free.sort();
+            alternatives.push(AccessAlternative {
+                types: free,
+                patient: None,
+                criteria: Vec::new(),
+            });
+        }
+        Some(alternatives)
+    }
+
+    fn permits(&self, services: &Services, row: &FoundRow) -> bool {
+        self.grants.get(&row.res_type).is_some_and(|grant| {
+            row.content
+                .as_deref()
+                .is_some_and(|json| grant.permits_json(services, &row.res_id, json))
+        })
+    }
+}
+
+/// The types that chains and reverse chains of `criteria` go through.
+fn traversed_types(criteria: &[Criterion]) -> Vec<String> {
+    let mut types = Vec::new();
+    let mut pending: Vec<&Criterion> = criteria.iter().collect();
+    while let Some(criterion) = pending.pop() {
+        match criterion {
+            Criterion::Chain {
+                target_type,
+                criterion,
+                ..
+            } => {
+                types.push(target_type.clone());
+                pending.push(criterion);
+            }
+            Criterion::Has {
+                source_type,
+                criterion,
+                ..
+            } => {
+                types.push(source_type.clone());
+                pending.push(criterion);
+            }
+            Criterion::Param(_) | Criterion::List(_) => {}
+        }
+    }
+    types
+}
+
+/// Read grants of included resources, by type, asked once per type: an included resource
+/// the subject may not read is left out.
+#[derive(Default)]
+struct ReadGrants {
+    grants: HashMap<String, Option<TypeGrant>>,
+}
+
+impl ReadGrants {
+    fn permits(&mut self, services: &Services, context: &RequestContext, row: &FoundRow) -> bool {
+        let grant = self.grants.entry(row.res_type.clone()).or_insert_with(|| {
+            access::require(
+                services,
+                &context.principal,
+                &row.res_type,
+                Permission::Read,
+            )
+            .ok()
+        });
+        grant.as_ref().is_some_and(|grant| {
+            row.content
+                .as_deref()
+                .is_some_and(|json| grant.permits_json(services, &row.res_id, json))
+        })
+    }
 }
 
 /// Reads a `_page` token: `o:<offset>` for sorted searches, `a:<type>/<id>` (after) and

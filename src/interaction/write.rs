@@ -4,9 +4,11 @@
 
 use serde_json::{Map, Value};
 
+use super::access;
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::stored::StoredResource;
+use crate::auth::Permission;
 use crate::fhir::ids::ResourceType;
 use crate::fhir::instant::format_instant;
 use crate::fhir::labels::security_labels;
@@ -95,6 +97,7 @@ pub fn save(
     });
     set_server_fields(&mut content, id, version_id, &format_instant(last_updated));
     let value = Value::Object(content);
+    check_write_scopes(services, context, next, &value)?;
     let json = serde_json::to_string(&value).map_err(|e| {
         InteractionError::invalid(format!("the resource cannot be serialised: {e}"))
     })?;
@@ -121,6 +124,36 @@ pub fn save(
     })
 }
 
+/// The scopes of the request must allow the write: `u` on a live resource (whose current
+/// content must be within the grant too), `u` or `c` when there is none (update-as-create;
+/// `create` itself also asks for `c` first), and the new content within the grant.
+fn check_write_scopes(
+    services: &Services,
+    context: &RequestContext,
+    next: NextVersion<'_>,
+    value: &Value,
+) -> Result<(), InteractionError> {
+    let principal = &context.principal;
+    let live = next.previous.filter(|p| !p.is_deleted);
+    let grant = match live {
+        Some(_) => access::require(services, principal, next.res_type, Permission::Update)?,
+        None => access::require(services, principal, next.res_type, Permission::Update)
+            .or_else(|_| access::require(services, principal, next.res_type, Permission::Create))?,
+    };
+    let previous_permitted = live.is_none_or(|p| {
+        p.content
+            .as_deref()
+            .is_some_and(|json| grant.permits_json(services, next.id, json))
+    });
+    if !previous_permitted || !grant.permits(services, next.id, value) {
+        return Err(InteractionError::Forbidden(format!(
+            "the access token's scopes do not allow this change of `{}`",
+            next.res_type
+        )));
+    }
+    Ok(())
+}
+
 /// Writes the index rows of `res_type/id` for `value`: its search values, its patient
 /// compartment and its security labels (clearing earlier rows when `replacing`).
 pub fn index_resource(
@@ -145,9 +178,26 @@ pub fn index_resource(
 /// Records the deletion of the live resource `current` as a new version; returns it.
 pub fn save_deletion(
     conn: &mut Conn<'_>,
+    services: &Services,
     context: &RequestContext,
     current: &CurrentRow,
 ) -> Result<i64, InteractionError> {
+    let grant = access::require(
+        services,
+        &context.principal,
+        &current.res_type,
+        Permission::Delete,
+    )?;
+    let permitted = current
+        .content
+        .as_deref()
+        .is_some_and(|json| grant.permits_json(services, &current.res_id, json));
+    if !permitted {
+        return Err(InteractionError::Forbidden(format!(
+            "the access token's scopes do not allow this change of `{}`",
+            current.res_type
+        )));
+    }
     let version_id = current.version_id + 1;
     versions::put_version(
         conn,

@@ -169,7 +169,7 @@ pub fn history_bundle(
     serialize(&Bundle {
         resource_type: "Bundle",
         kind: "history",
-        total: Some(page.total),
+        total: page.total,
         link,
         entry,
     })

@@ -7,7 +7,7 @@ use actix_web::http::header::HeaderValue;
 use actix_web::{HttpMessage, HttpResponse, web};
 
 use super::errors::RestError;
-use super::handlers::{instance, metadata, search, system, type_level};
+use super::handlers::{instance, metadata, search, smart, system, type_level};
 use super::headers::REQUEST_ID;
 use super::principal::RequestId;
 use crate::error::ErrorCategory;
@@ -32,6 +32,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config.service(
         web::scope("/fhir")
             .service(resource("/metadata").route(web::get().to(metadata::capabilities)))
+            .service(
+                resource("/.well-known/smart-configuration")
+                    .route(web::get().to(smart::smart_configuration)),
+            )
+            .service(resource("/.well-known/jwks.json").route(web::get().to(smart::jwks)))
             .service(
                 resource("")
                     .route(web::get().to(search::search_system))

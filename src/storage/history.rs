@@ -26,6 +26,8 @@ pub struct HistoryFilter<'a> {
     pub since: Option<i64>,
     /// `_at`: versions that were current at some point in `[start, end]`.
     pub at: Option<(i64, i64)>,
+    /// Only versions of these types (what the caller may see), when set.
+    pub types: Option<&'a [String]>,
 }
 
 diesel::alias!(resource_versions as successor: SuccessorVersions);
@@ -43,6 +45,9 @@ macro_rules! filtered {
                     .filter(resource_versions::res_type.eq(t))
                     .filter(resource_versions::res_id.eq(id))
             }
+        }
+        if let Some(types) = filter.types {
+            query = query.filter(resource_versions::res_type.eq_any(types));
         }
         if let Some(since) = filter.since {
             query = query.filter(resource_versions::last_updated.ge(since));

@@ -120,7 +120,7 @@ impl TestApp {
     }
 
     pub fn state(&self) -> carnet::rest::AppState {
-        server::app_state(&self.config, self.services.clone(), &self.key)
+        server::app_state(&self.config, self.services.clone(), &self.key).expect("app state")
     }
 
     /// A token for a practitioner with full user scopes.
@@ -132,14 +132,19 @@ impl TestApp {
     }
 
     pub fn token_for(&self, subject: Subject, scope: &str) -> String {
-        let request = TokenRequest {
+        self.token_with(TokenRequest {
             subject,
             scope: scope.to_owned(),
             purposes: vec!["TREAT".to_owned()],
             profession: Some("10".to_owned()),
             organization: None,
+            patient: None,
             ttl_seconds: 3600,
-        };
+        })
+    }
+
+    /// A token saying exactly what `request` says.
+    pub fn token_with(&self, request: TokenRequest) -> String {
         mint(
             &self.key,
             &self.config.issuer,

@@ -20,6 +20,7 @@ pub fn context() -> RequestContext {
             purposes: vec![PurposeOfUse::Treat],
             profession: None,
             organization: None,
+            patient: None,
             expires_at: i64::MAX,
         },
         request_id: "concurrency".into(),

@@ -4,6 +4,7 @@
 pub mod instance;
 pub mod metadata;
 pub mod search;
+pub mod smart;
 pub mod system;
 pub mod type_level;
 

@@ -15,15 +15,61 @@ use sql::{Sql, load_count, load_found};
 
 use super::conn::Conn;
 use super::error::StorageError;
-use crate::search::query::{Column, Include, SearchQuery, SortKey};
+use crate::search::query::{Column, Criterion, Include, SearchQuery, SortKey};
 use crate::search::registry::SearchParamType;
 
 /// Restrictions applied to every search on top of its criteria, written by the caller
-/// (compartment search today; the consent filter will narrow here too).
+/// (compartment search, the token's scopes; the consent filter narrows here too).
 #[derive(Debug, Clone, Default)]
 pub struct AccessFilter {
     /// Only resources in the compartment of one of these patients.
     pub patients: Option<Vec<String>>,
+    /// Only resources that fit one of these alternatives (none fits an empty list).
+    pub alternatives: Option<Vec<AccessAlternative>>,
+}
+
+/// One way for a resource to pass the filter: one of `types`, in the compartment of
+/// `patient` when set, and matching every criterion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessAlternative {
+    pub types: Vec<String>,
+    pub patient: Option<String>,
+    pub criteria: Vec<Criterion>,
+}
+
+/// `AND (…)` of the alternatives.
+fn alternatives_clause(
+    alternatives: &[AccessAlternative],
+    aliases: &mut Aliases,
+    now_ms: i64,
+) -> Result<Sql, StorageError> {
+    let mut sql = Sql::new(" AND (");
+    if alternatives.is_empty() {
+        sql.push("1 = 0");
+    }
+    for (n, alternative) in alternatives.iter().enumerate() {
+        if n > 0 {
+            sql.push(" OR ");
+        }
+        sql.push("(r.res_type IN (");
+        if alternative.types.is_empty() {
+            sql.push("NULL");
+        }
+        sql.texts(alternative.types.iter().cloned());
+        sql.push(")");
+        if let Some(patient) = &alternative.patient {
+            sql.push(" AND EXISTS (SELECT 1 FROM resource_compartment ac WHERE ac.res_type = r.res_type AND ac.res_id = r.res_id AND ac.patient_id = ")
+                .text(patient.clone())
+                .push(")");
+        }
+        for c in &alternative.criteria {
+            sql.push(" AND ")
+                .append(criterion(c, "r", aliases, now_ms)?);
+        }
+        sql.push(")");
+    }
+    sql.push(")");
+    Ok(sql)
 }
 
 /// Where a page starts. Keyset positions follow the default order (type, id), which no
@@ -99,6 +145,9 @@ fn where_clause(
     for c in &query.criteria {
         sql.push(" AND ")
             .append(criterion(c, "r", &mut aliases, now_ms)?);
+    }
+    if let Some(alternatives) = &filter.alternatives {
+        sql.append(alternatives_clause(alternatives, &mut aliases, now_ms)?);
     }
     Ok(sql)
 }
