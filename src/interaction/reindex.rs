@@ -32,7 +32,15 @@ pub fn reindex(services: &Services, progress: &dyn Fn(u64, u64)) -> Result<u64, 
                 let value: Value = serde_json::from_str(text).map_err(|e| {
                     StorageError::Corrupt(format!("{}/{}: {e}", row.res_type, row.res_id))
                 })?;
-                index_resource(conn, services, &row.res_type, &row.res_id, &value, true)?;
+                index_resource(
+                    conn,
+                    services,
+                    &row.res_type,
+                    &row.res_id,
+                    &value,
+                    true,
+                    row.last_updated,
+                )?;
             }
             Ok::<_, InteractionError>(())
         })?;

@@ -114,7 +114,15 @@ pub fn save(
             author: context.principal.subject.reference().as_deref(),
         },
     )?;
-    index_resource(conn, services, res_type, id, &value, previous.is_some())?;
+    index_resource(
+        conn,
+        services,
+        res_type,
+        id,
+        &value,
+        previous.is_some(),
+        last_updated,
+    )?;
     Ok(StoredResource {
         res_type: res_type.to_owned(),
         id: id.to_owned(),
@@ -163,6 +171,7 @@ pub fn index_resource(
     id: &str,
     value: &Value,
     replacing: bool,
+    version_time: i64,
 ) -> Result<(), InteractionError> {
     let entries = extract(&services.registry, res_type, value);
     let patients = patient_ids(&services.registry, res_type, id, &entries);
@@ -171,6 +180,7 @@ pub fn index_resource(
         entries: &entries,
         patients: &patients,
         labels: &labels,
+        version_time,
     };
     Ok(index::replace(conn, res_type, id, &rows, replacing)?)
 }

@@ -25,6 +25,9 @@ pub struct IndexRows<'a> {
     pub patients: &'a [String],
     /// `(system, code)` security labels.
     pub labels: &'a [(String, String)],
+    /// The time of this version (ms): when a label it newly carries was set. A label the
+    /// resource carried already keeps the time it was set.
+    pub version_time: i64,
 }
 
 #[derive(Insertable)]
@@ -140,6 +143,7 @@ struct LabelRow<'a> {
     res_id: &'a str,
     system: &'a str,
     code: &'a str,
+    set_at: i64,
 }
 
 /// The rows of every table for one resource, borrowed from its entries.
@@ -346,9 +350,13 @@ pub fn replace(
     index: &IndexRows<'_>,
     replacing: bool,
 ) -> Result<(), StorageError> {
-    if replacing {
+    let earlier_labels = if replacing {
+        let earlier = label_times_of(conn, res_type, res_id)?;
         clear(conn, res_type, res_id)?;
-    }
+        earlier
+    } else {
+        Vec::new()
+    };
     let mut rows = Rows::default();
     for entry in index.entries {
         rows.add(res_type, res_id, entry);
@@ -388,6 +396,10 @@ pub fn replace(
             res_id,
             system,
             code,
+            set_at: earlier_labels
+                .iter()
+                .find(|(s, c, _)| s == system && c == code)
+                .map_or(index.version_time, |(_, _, set_at)| *set_at),
         })
         .collect();
     insert_all!(conn, resource_label::table, labels);
@@ -420,6 +432,25 @@ pub fn labels_of(
         .select((resource_label::system, resource_label::code))
         .order((resource_label::system, resource_label::code));
     Ok(on_conn!(conn, c => query.load::<(String, String)>(c))?)
+}
+
+/// The `(system, code, set_at)` security labels of `res_type/res_id` (sorted), with the
+/// time (ms) each was set.
+pub fn label_times_of(
+    conn: &mut Conn<'_>,
+    res_type: &str,
+    res_id: &str,
+) -> Result<Vec<(String, String, i64)>, StorageError> {
+    let query = resource_label::table
+        .filter(resource_label::res_type.eq(res_type))
+        .filter(resource_label::res_id.eq(res_id))
+        .select((
+            resource_label::system,
+            resource_label::code,
+            resource_label::set_at,
+        ))
+        .order((resource_label::system, resource_label::code));
+    Ok(on_conn!(conn, c => query.load::<(String, String, i64)>(c))?)
 }
 
 /// How many index rows of each kind `res_type/res_id` has: (strings, tokens, references, dates).

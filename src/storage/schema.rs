@@ -139,6 +139,7 @@ diesel::table! {
         res_id -> Text,
         system -> Text,
         code -> Text,
+        set_at -> BigInt,
     }
 }
 

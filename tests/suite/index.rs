@@ -95,3 +95,85 @@ fn index_rows_follow_the_current_version() {
         assert_eq!(patients, vec!["p1"]);
     }
 }
+
+/// The context of a request made at `now_millis`.
+fn context_at(now_millis: i64) -> carnet::interaction::RequestContext {
+    let mut context = context();
+    context.now_millis = now_millis;
+    context
+}
+
+#[test]
+fn labels_remember_when_they_were_set() {
+    for database in databases() {
+        let app = crate::common::TestApp::new(database);
+        let services = app.services.clone();
+        let store = services.store.clone();
+        let tre_a07 = carnet::fhir::labels::TRE_A07;
+        let document = |codes: &[&str]| {
+            let coding: Vec<_> = codes
+                .iter()
+                .map(|code| json!({"system": tre_a07, "code": code}))
+                .collect();
+            json!({"resourceType": "DocumentReference", "id": "d1", "status": "current",
+                "subject": {"reference": "Patient/p1"},
+                "securityLabel": [{"coding": coding}],
+                "content": [{"attachment": {"contentType": "text/plain", "data": "Ym9uam91cg=="}}]})
+        };
+        let times = || {
+            store
+                .read(|c| index::label_times_of(c, "DocumentReference", "d1"))
+                .unwrap()
+                .into_iter()
+                .map(|(_, code, set_at)| (code, set_at))
+                .collect::<Vec<_>>()
+        };
+        let (t1, t2, t3, t4) = (
+            1_800_000_000_000,
+            1_800_000_100_000,
+            1_800_000_200_000,
+            1_800_000_300_000,
+        );
+        let put = |now: i64, codes: &[&str]| {
+            update::update(
+                &services,
+                &context_at(now),
+                "DocumentReference",
+                "d1",
+                document(codes),
+                None,
+            )
+            .unwrap();
+        };
+        put(t1, &["INVISIBLE_PATIENT"]);
+        assert_eq!(times(), [("INVISIBLE_PATIENT".to_owned(), t1)]);
+        // A label kept keeps its time; a new one gets the time of its version.
+        put(t2, &["INVISIBLE_PATIENT", "MASQUE_PS"]);
+        assert_eq!(
+            times(),
+            [
+                ("INVISIBLE_PATIENT".to_owned(), t1),
+                ("MASQUE_PS".to_owned(), t2)
+            ]
+        );
+        // Removed then set again: set anew.
+        put(t3, &["MASQUE_PS"]);
+        put(t4, &["INVISIBLE_PATIENT", "MASQUE_PS"]);
+        assert_eq!(
+            times(),
+            [
+                ("INVISIBLE_PATIENT".to_owned(), t4),
+                ("MASQUE_PS".to_owned(), t2)
+            ]
+        );
+        // Reindex keeps the times.
+        reindex::reindex(&services, &|_, _| {}).unwrap();
+        assert_eq!(
+            times(),
+            [
+                ("INVISIBLE_PATIENT".to_owned(), t4),
+                ("MASQUE_PS".to_owned(), t2)
+            ]
+        );
+    }
+}

@@ -1,0 +1,1 @@
+ALTER TABLE resource_label DROP COLUMN set_at;
