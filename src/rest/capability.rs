@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::fhir::instant::format_instant;
 use crate::fhir::schema::Schema;
-use crate::search::registry::{SearchParamType, SearchRegistry};
+use crate::search::registry::SearchRegistry;
 
 /// Interactions every resource type supports (see `routes`).
 const TYPE_INTERACTIONS: [&str; 9] = [
@@ -32,7 +32,7 @@ pub fn capability_statement(
         .map(|resource_type| {
             let search_params: Vec<Value> = registry
                 .params_of(resource_type)
-                .filter(|p| p.is_supported() && p.param_type() != SearchParamType::Composite)
+                .filter(|p| p.is_supported())
                 .map(|p| json!({"name": p.code(), "definition": p.url(), "type": p.param_type().code()}))
                 .collect();
             json!({

@@ -5,12 +5,13 @@
 
 use diesel::prelude::*;
 
+use super::composite_rows::composite_rows;
 use super::conn::{Conn, on_conn};
 use super::error::StorageError;
 use super::schema::{
-    resource_compartment, resource_label, search_date, search_number, search_quantity,
-    search_reference, search_string, search_token, search_token_text, search_token_type,
-    search_uri,
+    resource_compartment, resource_label, search_composite, search_date, search_number,
+    search_quantity, search_reference, search_string, search_token, search_token_text,
+    search_token_type, search_uri,
 };
 use crate::search::extract::{IndexEntry, normalize};
 
@@ -286,9 +287,7 @@ impl<'a> Rows<'a> {
                 param,
                 value,
             }),
-            // Composite parameters are not indexed yet: their components are indexed under
-            // their own parameters; matching both in the same repetition comes with the
-            // composite query support.
+            // Composite values go to `search_composite` (`composite_rows`).
             IndexEntry::Composite { .. } => {}
         }
     }
@@ -336,6 +335,7 @@ pub fn clear(conn: &mut Conn<'_>, res_type: &str, res_id: &str) -> Result<(), St
     delete_from!(search_number);
     delete_from!(search_quantity);
     delete_from!(search_uri);
+    delete_from!(search_composite);
     delete_from!(resource_compartment);
     delete_from!(resource_label);
     Ok(())
@@ -374,6 +374,8 @@ pub fn replace(
     insert_all!(conn, search_number::table, rows.numbers);
     insert_all!(conn, search_quantity::table, rows.quantities);
     insert_all!(conn, search_uri::table, rows.uris);
+    let composites = composite_rows(res_type, res_id, index.entries);
+    insert_all!(conn, search_composite::table, composites);
     let mut patients: Vec<&String> = index.patients.iter().collect();
     patients.sort();
     patients.dedup();

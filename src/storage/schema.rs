@@ -126,6 +126,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    search_composite (res_type, res_id, param, grp, pos) {
+        res_type -> Text,
+        res_id -> Text,
+        param -> Text,
+        grp -> Integer,
+        pos -> Integer,
+        system -> Text,
+        code -> Text,
+        normalized -> Text,
+        exact -> Text,
+        target_type -> Text,
+        target_id -> Text,
+        version -> Text,
+        url -> Text,
+        value -> Text,
+        unit -> Text,
+        low -> Double,
+        high -> Double,
+    }
+}
+
+diesel::table! {
     resource_compartment (res_type, res_id, patient_id) {
         res_type -> Text,
         res_id -> Text,
@@ -155,6 +177,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     search_number,
     search_quantity,
     search_uri,
+    search_composite,
     resource_compartment,
     resource_label,
 );

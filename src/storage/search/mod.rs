@@ -3,6 +3,7 @@
 //! follow `search_reference` from the page. Knows nothing of consent: the caller narrows
 //! the query before it comes here.
 
+mod composite;
 mod predicate;
 mod sql;
 

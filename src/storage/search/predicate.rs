@@ -3,6 +3,7 @@
 //! `search_reference`, OR-ed values are OR-ed, criteria AND-ed. Prefix semantics follow FHIR
 //! R4 search.html §3.1.1.4 on the inclusive ranges the index stores.
 
+use super::composite::composite_predicate;
 use super::sql::Sql;
 use crate::search::query::{
     Column, Criterion, DateValue, Match, NumberValue, ParamCriterion, Prefix, QuantityValue,
@@ -36,7 +37,7 @@ pub enum Dialect {
 pub struct Aliases {
     counter: usize,
     types: std::collections::HashMap<String, Vec<String>>,
-    dialect: Dialect,
+    pub(super) dialect: Dialect,
 }
 
 impl Aliases {
@@ -53,7 +54,7 @@ impl Aliases {
         self.types.insert(alias.to_owned(), types);
     }
 
-    fn next(&mut self, prefix: &str) -> String {
+    pub(super) fn next(&mut self, prefix: &str) -> String {
         self.counter += 1;
         format!("{prefix}{}", self.counter)
     }
@@ -135,7 +136,12 @@ fn parameter(
     match param.column {
         Column::Id => id_predicate(&param.matcher, row),
         Column::LastUpdated => last_updated_predicate(&param.matcher, row, now_ms),
-        Column::Index => index_predicate(param, row, aliases, now_ms),
+        Column::Index => match &param.matcher {
+            Match::Composite(values) => {
+                composite_predicate(&param.code, values, row, aliases, now_ms)
+            }
+            _ => index_predicate(param, row, aliases, now_ms),
+        },
     }
 }
 
@@ -289,7 +295,8 @@ fn table_of_type(param: &ParamCriterion) -> Result<&'static str, StorageError> {
         T::Number => "search_number",
         T::Quantity => "search_quantity",
         T::Uri => "search_uri",
-        T::Composite | T::Special => return Err(unsupported("`:missing` on this parameter")),
+        T::Composite => "search_composite",
+        T::Special => return Err(unsupported("`:missing` on this parameter")),
     })
 }
 
@@ -350,13 +357,17 @@ fn index_predicate(
 }
 
 /// Values are written against alias `x.`; this renames it to the real alias.
-fn rename(mut sql: Sql, from: &str, to: &str) -> Sql {
+pub(super) fn rename(mut sql: Sql, from: &str, to: &str) -> Sql {
     sql.text = sql.text.replace(&format!("{from}."), &format!("{to}."));
     sql
 }
 
 /// The OR of the value tests of `matcher`, on alias `x`.
-fn values_predicate(matcher: &Match, now_ms: i64, dialect: Dialect) -> Result<Sql, StorageError> {
+pub(super) fn values_predicate(
+    matcher: &Match,
+    now_ms: i64,
+    dialect: Dialect,
+) -> Result<Sql, StorageError> {
     let parts: Vec<Sql> = match matcher {
         Match::String { mode, values } => values
             .iter()
