@@ -20,4 +20,5 @@ mod patch;
 mod rest_crud;
 mod scopes;
 mod search;
+mod tls;
 mod transaction;
