@@ -24,13 +24,30 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// The trusted external issuers file (`CARNET_TRUSTED_ISSUERS`), if any.
     pub trusted_issuers: Option<PathBuf>,
+    /// HTTPS: the server's certificate chain (PEM, leaf first); with `tls_key`, both
+    /// listeners serve HTTPS. Plain HTTP on `listen` when absent.
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// CA certificates (PEM) that issue professional card certificates: when set, the
+    /// professionals' listener (`listen_pro`) runs and requires a client certificate
+    /// issued by one of them. Needs `tls_cert` and `tls_key`.
+    pub tls_client_ca: Option<PathBuf>,
+    /// A certificate revocation list (PEM) of those CAs: revoked certificates are refused.
+    pub tls_crl: Option<PathBuf>,
+    /// `host:port` of the professionals' listener (mutual TLS), used with `tls_client_ca`.
+    pub listen_pro: String,
 }
 
 /// The issuer name of Carnet's own tokens unless configured otherwise.
 pub const DEFAULT_ISSUER: &str = "carnet";
 
+/// The professionals' listener unless configured otherwise.
+pub const DEFAULT_LISTEN_PRO: &str = "127.0.0.1:8443";
+
 impl Config {
-    /// Defaults of CONTRACT.md: `127.0.0.1:8080`, SQLite in `carnet-data/`.
+    /// Defaults of CONTRACT.md: `127.0.0.1:8080`, SQLite in `carnet-data/`, no TLS (the
+    /// professionals' listener, when enabled, on `127.0.0.1:8443`).
     pub fn with_defaults() -> Config {
         Config {
             listen: "127.0.0.1:8080".to_owned(),
@@ -42,6 +59,11 @@ impl Config {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             max_body_bytes: 64 * 1024 * 1024,
             trusted_issuers: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
+            tls_crl: None,
+            listen_pro: DEFAULT_LISTEN_PRO.to_owned(),
         }
     }
 }

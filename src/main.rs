@@ -57,6 +57,8 @@ enum Command {
         /// HTTP worker threads (default: one per core).
         #[arg(long, env = "CARNET_WORKERS")]
         workers: Option<usize>,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -70,6 +72,26 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+}
+
+#[derive(Args)]
+struct TlsArgs {
+    /// Server certificate chain (PEM): with --tls-key, serve HTTPS.
+    #[arg(long, env = "CARNET_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of the server certificate.
+    #[arg(long, env = "CARNET_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    /// CA certificates (PEM) of professional card certificates: opens the professionals'
+    /// listener, which requires a client certificate they issued.
+    #[arg(long, env = "CARNET_TLS_CLIENT_CA")]
+    tls_client_ca: Option<PathBuf>,
+    /// Certificate revocation list (PEM) of the client CA: revoked certificates are refused.
+    #[arg(long, env = "CARNET_TLS_CRL")]
+    tls_crl: Option<PathBuf>,
+    /// Address of the professionals' listener (mutual TLS), used with --tls-client-ca.
+    #[arg(long, env = "CARNET_LISTEN_PRO", default_value = carnet::config::DEFAULT_LISTEN_PRO)]
+    listen_pro: String,
 }
 
 #[derive(Args)]
@@ -121,9 +143,15 @@ fn main() -> ExitCode {
             listen,
             base_url,
             workers,
+            tls,
         } => {
             config.listen = listen;
             config.base_url = base_url;
+            config.tls_cert = tls.tls_cert;
+            config.tls_key = tls.tls_key;
+            config.tls_client_ca = tls.tls_client_ca;
+            config.tls_crl = tls.tls_crl;
+            config.listen_pro = tls.listen_pro;
             if let Some(workers) = workers {
                 config.workers = workers.max(1);
             }

@@ -1,10 +1,14 @@
 //! Assembling Carnet from a `Config`: open and migrate the database, load the R4 schema and
-//! the signing key, build the services and the HTTP server. Used by `main` (serve, migrate,
-//! token, import) and by the benchmark.
+//! the signing key, build the services and the HTTP server (its listeners and their TLS in
+//! `tls`). Used by `main` (serve, migrate, token, import), the tests and the benchmark.
 
+mod tls;
+
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use actix_web::HttpServer;
+use actix_web::dev::Server;
 
 use crate::auth::{AuthError, SigningKey, TrustStore, TrustedIssuer};
 use crate::config::Config;
@@ -12,6 +16,7 @@ use crate::fhir::schema::{Schema, SchemaError};
 use crate::interaction::{Limits, Services, SystemClock};
 use crate::rest::AppState;
 use crate::rest::capability::capability_statement;
+use crate::rest::client_certificate::on_professional_connect;
 use crate::search::registry::{RegistryError, SearchRegistry};
 use crate::storage::{StorageError, Store};
 
@@ -26,6 +31,8 @@ pub enum StartError {
     Schema(#[from] SchemaError),
     #[error("R4 search parameters: {0}")]
     Registry(#[from] RegistryError),
+    #[error("TLS: {0}")]
+    Tls(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -85,16 +92,88 @@ pub fn app_state(
     })
 }
 
+/// A server bound to its listeners, not running yet: await (or spawn) `server` to run it.
+pub struct BoundServer {
+    pub server: Server,
+    /// The address of the main listener (`listen`).
+    pub address: SocketAddr,
+    /// Whether the main listener serves HTTPS.
+    pub https: bool,
+    /// The address of the professionals' listener, when `tls_client_ca` is set.
+    pub professional_address: Option<SocketAddr>,
+}
+
+/// Binds the listeners of `config` for the app over `state`: `listen` (HTTPS when
+/// `tls_cert` and `tls_key` are set, else HTTP) and, with `tls_client_ca`, `listen_pro`
+/// (HTTPS requiring a professional card certificate). Port 0 picks a free port; the bound
+/// addresses are returned.
+pub fn bind(config: &Config, state: AppState) -> Result<BoundServer, StartError> {
+    let files = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::TlsFiles { cert, key }),
+        (None, None) => None,
+        _ => {
+            return Err(StartError::Tls(
+                "CARNET_TLS_CERT and CARNET_TLS_KEY go together".to_owned(),
+            ));
+        }
+    };
+    if config.tls_crl.is_some() && config.tls_client_ca.is_none() {
+        return Err(StartError::Tls(
+            "CARNET_TLS_CRL needs CARNET_TLS_CLIENT_CA".to_owned(),
+        ));
+    }
+    let professional = match (&config.tls_client_ca, files) {
+        (None, _) => None,
+        (Some(client_ca), Some(files)) => Some(tls::professional_acceptor(
+            files,
+            client_ca,
+            config.tls_crl.as_deref(),
+        )?),
+        (Some(_), None) => {
+            return Err(StartError::Tls(
+                "CARNET_TLS_CLIENT_CA needs CARNET_TLS_CERT and CARNET_TLS_KEY".to_owned(),
+            ));
+        }
+    };
+    let mut server =
+        HttpServer::new(move || crate::build_app(state.clone())).workers(config.workers);
+    server = match files {
+        Some(files) => server.bind_openssl(&config.listen, tls::acceptor(files)?)?,
+        None => server.bind(&config.listen)?,
+    };
+    let main_count = server.addrs().len();
+    if let Some(acceptor) = professional {
+        // The callback is captured by the listeners bound after it: the professionals' only.
+        server = server
+            .on_connect(on_professional_connect)
+            .bind_openssl(&config.listen_pro, acceptor)?;
+    }
+    let addresses = server.addrs();
+    let address = *addresses
+        .first()
+        .ok_or_else(|| std::io::Error::other(format!("`{}` bound no address", config.listen)))?;
+    let professional_address = addresses.get(main_count).copied();
+    Ok(BoundServer {
+        server: server.run(),
+        address,
+        https: files.is_some(),
+        professional_address,
+    })
+}
+
 /// Runs the server until it is stopped.
 pub async fn serve(config: Config) -> Result<(), StartError> {
     let store = open_store(&config)?;
     let key = signing_key(&config)?;
     let state = app_state(&config, services(store)?, &key)?;
-    log::info!("serving FHIR R4 on http://{}/fhir", config.listen);
-    HttpServer::new(move || crate::build_app(state.clone()))
-        .workers(config.workers)
-        .bind(&config.listen)?
-        .run()
-        .await?;
+    let bound = bind(&config, state)?;
+    let scheme = if bound.https { "https" } else { "http" };
+    log::info!("serving FHIR R4 on {scheme}://{}/fhir", bound.address);
+    if let Some(address) = bound.professional_address {
+        log::info!(
+            "serving professionals with card certificates on https://{address}/fhir (mutual TLS)"
+        );
+    }
+    bound.server.await?;
     Ok(())
 }

@@ -46,6 +46,16 @@ pub enum AuthError {
     /// A claim is missing or unusable. The detail is built by Carnet and names the claim.
     #[error("the access token's claims are invalid: {0}")]
     InvalidClaims(String),
+    /// The verified client certificate cannot identify a professional. The detail is a
+    /// fixed phrase chosen by Carnet.
+    #[error("the client certificate is not usable: {0}")]
+    Certificate(&'static str),
+    /// The client certificate names a professional no Practitioner of Carnet carries.
+    #[error("the client certificate's holder is not known to carnet")]
+    UnknownCertificateHolder,
+    /// The client certificate names a professional several Practitioners carry.
+    #[error("the client certificate's holder matches several practitioners")]
+    AmbiguousCertificateHolder,
     /// A request to mint a token is invalid (a caller's mistake, not a token problem).
     #[error("the token request is invalid: {0}")]
     InvalidRequest(String),
@@ -106,7 +116,10 @@ impl Categorized for AuthError {
             | Self::NotYetValid
             | Self::UnknownIssuer
             | Self::WrongAudience
-            | Self::InvalidClaims(_) => ErrorCategory::Unauthorized,
+            | Self::InvalidClaims(_)
+            | Self::Certificate(_)
+            | Self::UnknownCertificateHolder
+            | Self::AmbiguousCertificateHolder => ErrorCategory::Unauthorized,
             Self::InvalidRequest(_) => ErrorCategory::Invalid,
             Self::KeyFile { .. } | Self::Key { .. } | Self::IssuerFile(_) => ErrorCategory::Fault,
         }
@@ -151,6 +164,9 @@ mod tests {
             AuthError::NotYetValid,
             AuthError::UnknownIssuer,
             AuthError::WrongAudience,
+            AuthError::Certificate("it names no professional national id"),
+            AuthError::UnknownCertificateHolder,
+            AuthError::AmbiguousCertificateHolder,
         ] {
             let message = error.to_string();
             assert!(message.starts_with(|c: char| c.is_ascii_lowercase()));

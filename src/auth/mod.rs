@@ -1,9 +1,11 @@
 //! Authentication: Carnet's own access tokens (JWT signed ES256 or RS256 with the key in the
 //! data directory), minted for `carnet token` and verified on every request into a
-//! `Principal` (CONTRACT.md "Tokens", DMP-RULES.md §3). `auth` does authentication only:
+//! `Principal` (CONTRACT.md "Tokens", DMP-RULES.md §3), and the holder named by a verified
+//! professional card certificate (`certificate`). `auth` does authentication only:
 //! it may use `crate::error`, std and crates, never storage, HTTP or consent (what a
 //! principal may do is decided elsewhere).
 
+mod certificate;
 mod error;
 mod issuers;
 mod keys;
@@ -12,6 +14,9 @@ mod scopes;
 mod token;
 mod verify;
 
+pub use certificate::{
+    CERTIFICATE_ISSUER, CERTIFICATE_SCOPES, CertificateHolder, IDNATPS_SYSTEM, RPPS_SYSTEM,
+};
 pub use error::AuthError;
 pub use issuers::{RELOAD_INTERVAL_SECONDS, TrustStore, read_trusted_issuers};
 pub use keys::{Algorithm, KEY_FILE_NAME, SigningKey, VerifyingKey};

@@ -12,6 +12,7 @@ pub mod create;
 pub mod delete;
 pub mod error;
 pub mod history;
+pub mod identify;
 pub mod patch;
 pub mod read;
 pub mod reindex;

@@ -5,6 +5,7 @@
 
 pub mod bundles;
 pub mod capability;
+pub mod client_certificate;
 pub mod errors;
 pub mod format;
 mod handlers;

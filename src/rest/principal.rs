@@ -1,12 +1,16 @@
 //! The authenticated caller as an extractor: every handler that takes `Authenticated` runs
-//! only after the bearer token was verified (401 with an OperationOutcome otherwise).
+//! only after the caller was authenticated (401 with an OperationOutcome otherwise): by the
+//! bearer token when the request has an `Authorization` header (on any listener), else, on
+//! the professionals' listener, by the verified client certificate
+//! (`client_certificate`).
 
-use std::future::{Ready, ready};
+use futures_util::future::LocalBoxFuture;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
+use super::client_certificate::{ProfessionalConnection, certificate_principal};
 use super::errors::RestError;
 use super::state::AppState;
 use crate::auth::{AuthError, Principal, bearer_token};
@@ -23,10 +27,23 @@ pub struct RequestId(pub String);
 
 impl FromRequest for Authenticated {
     type Error = RestError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(authenticate(request).map(Authenticated))
+        let has_bearer = request.headers().contains_key(header::AUTHORIZATION);
+        let connection = request.conn_data::<ProfessionalConnection>().cloned();
+        let state = request.app_data::<web::Data<AppState>>().cloned();
+        match (connection, state) {
+            (Some(connection), Some(state)) if !has_bearer => Box::pin(async move {
+                certificate_principal(&connection, &state)
+                    .await
+                    .map(Authenticated)
+            }),
+            _ => {
+                let outcome = authenticate(request).map(Authenticated);
+                Box::pin(async move { outcome })
+            }
+        }
     }
 }
 

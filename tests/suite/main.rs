@@ -21,4 +21,5 @@ mod rest_crud;
 mod scopes;
 mod search;
 mod search_composite;
+mod tls;
 mod transaction;
