@@ -72,7 +72,22 @@ pub fn capability_statement(
         "patchFormat": ["application/json-patch+json"],
         "rest": [{
             "mode": "server",
-            "documentation": "Every request except metadata needs `Authorization: Bearer <token>` (a JWT from `carnet token`).",
+            "documentation": "Every request except metadata and .well-known/smart-configuration needs `Authorization: Bearer <token>` (a JWT of Carnet, of a trusted issuer, or of the patient login) or, on the professionals' listener, a card certificate. SMART scopes (v1, v2, granular) are enforced on every interaction.",
+            "security": {
+                "cors": false,
+                "service": [{
+                    "coding": [{
+                        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                        "code": "SMART-on-FHIR"
+                    }]
+                }, {
+                    "coding": [{
+                        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                        "code": "Certificates"
+                    }]
+                }],
+                "description": "SMART App Launch 2.2 scopes; see [base]/.well-known/smart-configuration. Health professionals may authenticate with an IGC-Sante card certificate over mutual TLS."
+            },
             "resource": resources,
             "interaction": [
                 {"code": "transaction"},
