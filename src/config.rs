@@ -24,6 +24,16 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// The trusted external issuers file (`CARNET_TRUSTED_ISSUERS`), if any.
     pub trusted_issuers: Option<PathBuf>,
+    /// Requests a minute each client may make to the login endpoints (`/auth/…`); 0 turns
+    /// the limit off.
+    pub login_rate_per_minute: u32,
+    /// Requests a client may make to the login endpoints at once before the rate applies.
+    pub login_rate_burst: u32,
+    /// Whether the client address is the last `X-Forwarded-For` entry (only behind a
+    /// reverse proxy that sets it) rather than the connection's peer address.
+    pub trust_forwarded_for: bool,
+    /// `http://` URL of an SMS/mail gateway the outbox is delivered to, when set.
+    pub notify_webhook: Option<String>,
 }
 
 /// The issuer name of Carnet's own tokens unless configured otherwise.
@@ -42,6 +52,10 @@ impl Config {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             max_body_bytes: 64 * 1024 * 1024,
             trusted_issuers: None,
+            login_rate_per_minute: 10,
+            login_rate_burst: 5,
+            trust_forwarded_for: false,
+            notify_webhook: None,
         }
     }
 }

@@ -3,17 +3,24 @@
 //! token, import) and by the benchmark.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::HttpServer;
 
-use crate::auth::{AuthError, SigningKey, TrustStore, TrustedIssuer};
+use crate::auth::login::RateLimiter;
+use crate::auth::{AuthError, LocalIssuer, SigningKey, TrustStore, TrustedIssuer};
 use crate::config::Config;
 use crate::fhir::schema::{Schema, SchemaError};
 use crate::interaction::{Limits, Services, SystemClock};
+use crate::notify::Deliverer;
+use crate::notify::webhook::Webhook;
 use crate::rest::AppState;
 use crate::rest::capability::capability_statement;
 use crate::search::registry::{RegistryError, SearchRegistry};
 use crate::storage::{StorageError, Store};
+
+/// How often the outbox is delivered to the webhook.
+const OUTBOX_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Why Carnet could not start.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +35,8 @@ pub enum StartError {
     Registry(#[from] RegistryError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("notifications: {0}")]
+    Notify(String),
 }
 
 /// Opens the database of `config` and applies pending migrations.
@@ -81,14 +90,35 @@ pub fn app_state(
         base_url: config.base_url.clone(),
         max_body_bytes: config.max_body_bytes,
         capability_statement: Arc::new(capability),
+        token_issuer: Arc::new(LocalIssuer::new(key.clone(), &config.issuer)),
+        login_limiter: Arc::new(RateLimiter::new(
+            config.login_rate_per_minute,
+            config.login_rate_burst,
+        )),
+        trust_forwarded_for: config.trust_forwarded_for,
         services,
     })
+}
+
+/// The thread delivering the outbox to the configured webhook, if there is one.
+pub fn outbox_deliverer(config: &Config, store: &Store) -> Result<Option<Deliverer>, StartError> {
+    let Some(url) = &config.notify_webhook else {
+        return Ok(None);
+    };
+    let webhook = Webhook::parse(url).map_err(StartError::Notify)?;
+    log::info!("delivering the outbox to {url}");
+    Ok(Some(Deliverer::start(
+        store.clone(),
+        Arc::new(webhook),
+        OUTBOX_INTERVAL,
+    )))
 }
 
 /// Runs the server until it is stopped.
 pub async fn serve(config: Config) -> Result<(), StartError> {
     let store = open_store(&config)?;
     let key = signing_key(&config)?;
+    let _deliverer = outbox_deliverer(&config, &store)?;
     let state = app_state(&config, services(store)?, &key)?;
     log::info!("serving FHIR R4 on http://{}/fhir", config.listen);
     HttpServer::new(move || crate::build_app(state.clone()))

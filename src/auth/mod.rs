@@ -5,14 +5,17 @@
 //! principal may do is decided elsewhere).
 
 mod error;
+mod issuer;
 mod issuers;
 mod keys;
+pub mod login;
 mod principal;
 mod scopes;
 mod token;
 mod verify;
 
 pub use error::AuthError;
+pub use issuer::LocalIssuer;
 pub use issuers::{RELOAD_INTERVAL_SECONDS, TrustStore, read_trusted_issuers};
 pub use keys::{Algorithm, KEY_FILE_NAME, SigningKey, VerifyingKey};
 pub use principal::{Principal, PurposeOfUse, Subject};

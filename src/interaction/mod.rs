@@ -12,6 +12,8 @@ pub mod create;
 pub mod delete;
 pub mod error;
 pub mod history;
+pub mod login;
+pub mod outbox;
 pub mod patch;
 pub mod read;
 pub mod reindex;

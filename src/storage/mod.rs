@@ -2,12 +2,14 @@
 //! rows and history on SQLite or PostgreSQL, chosen by URL. Knows nothing of consent, users
 //! or HTTP; callers pass neutral filters.
 
+pub mod accounts;
 mod conn;
 mod error;
 #[cfg(feature = "sqlite")]
 mod group_commit;
 pub mod history;
 pub mod index;
+pub mod outbox;
 mod pool;
 mod schema;
 pub mod search;
