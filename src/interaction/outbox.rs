@@ -24,7 +24,7 @@ pub fn list(
 /// Marks the messages `ids` sent; returns how many were pending.
 pub fn mark_sent(services: &Services, ids: &[i64]) -> Result<usize, InteractionError> {
     let now = services.clock.now_millis();
-    Ok(services
+    services
         .store
         .write(|conn| -> Result<usize, InteractionError> {
             let mut marked = 0;
@@ -34,5 +34,5 @@ pub fn mark_sent(services: &Services, ids: &[i64]) -> Result<usize, InteractionE
                 }
             }
             Ok(marked)
-        })?)
+        })
 }
