@@ -135,7 +135,7 @@ pub fn record_login(
 }
 
 /// A reset by the operator: a new provisional password, the lock and count cleared and
-/// every open challenge closed. Returns whether the account exists.
+/// every challenge forgotten. Returns whether the account exists.
 pub fn reset_account(
     conn: &mut Conn<'_>,
     identifier: &str,
@@ -151,7 +151,7 @@ pub fn reset_account(
         accounts::updated.eq(now),
     );
     let updated = on_conn!(conn, c => diesel::update(target).set(changes).execute(c))?;
-    close_challenges(conn, identifier)?;
+    delete_challenges(conn, identifier)?;
     Ok(updated == 1)
 }
 
@@ -176,8 +176,10 @@ pub fn close_challenges(conn: &mut Conn<'_>, identifier: &str) -> Result<(), Sto
     Ok(())
 }
 
-/// Forgets challenges that expired before `before` (housekeeping).
-pub fn purge_challenges(conn: &mut Conn<'_>, before: i64) -> Result<usize, StorageError> {
-    let target = login_challenges::table.filter(login_challenges::expires.lt(before));
-    Ok(on_conn!(conn, c => diesel::delete(target).execute(c))?)
+/// Forgets every challenge of an account (before a new one, so that an account keeps at
+/// most one).
+pub fn delete_challenges(conn: &mut Conn<'_>, identifier: &str) -> Result<(), StorageError> {
+    let target = login_challenges::table.filter(login_challenges::identifier.eq(identifier));
+    on_conn!(conn, c => diesel::delete(target).execute(c))?;
+    Ok(())
 }

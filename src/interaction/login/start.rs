@@ -97,7 +97,7 @@ pub fn start(
                 fresh.identifier
             ))
         })?;
-        accounts::close_challenges(conn, &fresh.identifier)?;
+        accounts::delete_challenges(conn, &fresh.identifier)?;
         accounts::insert_challenge(
             conn,
             &ChallengeRow {
