@@ -37,6 +37,16 @@ pub struct Config {
     pub tls_crl: Option<PathBuf>,
     /// `host:port` of the professionals' listener (mutual TLS), used with `tls_client_ca`.
     pub listen_pro: String,
+    /// Requests a minute each client may make to the login endpoints (`/auth/…`); 0 turns
+    /// the limit off.
+    pub login_rate_per_minute: u32,
+    /// Requests a client may make to the login endpoints at once before the rate applies.
+    pub login_rate_burst: u32,
+    /// Whether the client address is the last `X-Forwarded-For` entry (only behind a
+    /// reverse proxy that sets it) rather than the connection's peer address.
+    pub trust_forwarded_for: bool,
+    /// `http://` URL of an SMS/mail gateway the outbox is delivered to, when set.
+    pub notify_webhook: Option<String>,
 }
 
 /// The issuer name of Carnet's own tokens unless configured otherwise.
@@ -64,6 +74,10 @@ impl Config {
             tls_client_ca: None,
             tls_crl: None,
             listen_pro: DEFAULT_LISTEN_PRO.to_owned(),
+            login_rate_per_minute: 10,
+            login_rate_burst: 5,
+            trust_forwarded_for: false,
+            notify_webhook: None,
         }
     }
 }

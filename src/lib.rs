@@ -2,12 +2,14 @@
 //! The module tree and `build_app`, shared by `main` and the tests. See ARCHITECTURE.md for
 //! the modules and the direction of their dependencies.
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod error;
 pub mod fhir;
 pub mod import;
 pub mod interaction;
+pub mod notify;
 pub mod rest;
 pub mod search;
 pub mod server;

@@ -1,5 +1,6 @@
 //! The `carnet` command: parses the command line into a `Config`, starts logging, and calls
-//! into the library (serve, migrate, token, import). See CONTRACT.md for the interface.
+//! into the library (serve, migrate, token, import, reindex, account, outbox). See
+//! CONTRACT.md for the interface.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,6 +9,8 @@ use clap::{Args, Parser, Subcommand};
 
 use carnet::auth::{Subject, TokenRequest, mint};
 use carnet::config::Config;
+use carnet::fhir::instant::format_instant;
+use carnet::interaction::login::{self, Contact, NewAccount};
 use carnet::server;
 
 #[derive(Parser)]
@@ -59,6 +62,8 @@ enum Command {
         workers: Option<usize>,
         #[command(flatten)]
         tls: TlsArgs,
+        #[command(flatten)]
+        login: LoginArgs,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -66,6 +71,18 @@ enum Command {
     Token(TokenArgs),
     /// Rebuild the search index of every live resource.
     Reindex,
+    /// Manage patient accounts (login with a password and a one-time code).
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Print the messages waiting in the notification outbox.
+    Outbox {
+        /// Also print messages already sent.
+        #[arg(long)]
+        all: bool,
+        /// Mark the printed pending messages sent (once you have delivered them).
+        #[arg(long)]
+        mark_sent: bool,
+    },
     /// Load FHIR bundles and NDJSON files or folders.
     Import {
         /// Files or folders (searched recursively for .json and .ndjson files).
@@ -92,6 +109,49 @@ struct TlsArgs {
     /// Address of the professionals' listener (mutual TLS), used with --tls-client-ca.
     #[arg(long, env = "CARNET_LISTEN_PRO", default_value = carnet::config::DEFAULT_LISTEN_PRO)]
     listen_pro: String,
+}
+
+#[derive(Args)]
+struct LoginArgs {
+    /// Requests a minute each client may make to /auth/… (0: no limit).
+    #[arg(long, env = "CARNET_LOGIN_RATE_PER_MINUTE", default_value_t = 10)]
+    login_rate_per_minute: u32,
+    /// Requests a client may make to /auth/… at once.
+    #[arg(long, env = "CARNET_LOGIN_RATE_BURST", default_value_t = 5)]
+    login_rate_burst: u32,
+    /// Take the client address from X-Forwarded-For (only behind a proxy that sets it).
+    #[arg(long, env = "CARNET_TRUST_FORWARDED_FOR")]
+    trust_forwarded_for: bool,
+    /// http:// URL of an SMS/mail gateway the outbox is POSTed to.
+    #[arg(long, env = "CARNET_NOTIFY_WEBHOOK")]
+    notify_webhook: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create the account of a patient (or of their legal representative) and print its
+    /// identifier and provisional password.
+    Create {
+        /// The patient: Patient/ID (must be stored).
+        #[arg(long)]
+        patient: String,
+        /// The account is the legal representative's: RelatedPerson/ID (must be stored).
+        #[arg(long)]
+        representative: Option<String>,
+        /// Send login codes to this e-mail address.
+        #[arg(long, conflicts_with = "phone", required_unless_present = "phone")]
+        email: Option<String>,
+        /// Send login codes by SMS to this number.
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// Give an account a new provisional password and unlock it.
+    Reset {
+        /// The account identifier (4 digits and 4 letters).
+        identifier: String,
+    },
+    /// List the accounts.
+    List,
 }
 
 #[derive(Args)]
@@ -144,7 +204,12 @@ fn main() -> ExitCode {
             base_url,
             workers,
             tls,
+            login,
         } => {
+            config.login_rate_per_minute = login.login_rate_per_minute;
+            config.login_rate_burst = login.login_rate_burst;
+            config.trust_forwarded_for = login.trust_forwarded_for;
+            config.notify_webhook = login.notify_webhook;
             config.listen = listen;
             config.base_url = base_url;
             config.tls_cert = tls.tls_cert;
@@ -165,6 +230,8 @@ fn main() -> ExitCode {
         Command::Token(args) => token(&config, args),
         Command::Import { paths } => import(&config, &paths),
         Command::Reindex => reindex(&config),
+        Command::Account(command) => account(&config, command),
+        Command::Outbox { all, mark_sent } => outbox(&config, all, mark_sent),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -196,6 +263,84 @@ fn token(config: &Config, args: TokenArgs) -> Result<(), String> {
     let now = chrono::Utc::now().timestamp();
     let token = mint(&key, &config.issuer, &request, now).map_err(|e| e.to_string())?;
     println!("{token}");
+    Ok(())
+}
+
+fn account(config: &Config, command: AccountCommand) -> Result<(), String> {
+    let store = server::open_store(config).map_err(|e| e.to_string())?;
+    let services = server::services(store).map_err(|e| e.to_string())?;
+    let credentials = match command {
+        AccountCommand::Create {
+            patient,
+            representative,
+            email,
+            phone,
+        } => {
+            let contact = match (email, phone) {
+                (Some(email), _) => Contact::email(&email),
+                (None, Some(phone)) => Contact::phone(&phone),
+                (None, None) => return Err("give --email or --phone".to_owned()),
+            }
+            .map_err(|e| e.to_string())?;
+            let new = NewAccount {
+                patient,
+                representative,
+                contact,
+            };
+            login::create_account(&services, &new).map_err(|e| e.to_string())?
+        }
+        AccountCommand::Reset { identifier } => {
+            login::reset_account(&services, &identifier).map_err(|e| e.to_string())?
+        }
+        AccountCommand::List => {
+            let accounts = login::list_accounts(&services).map_err(|e| e.to_string())?;
+            let now = chrono::Utc::now().timestamp_millis();
+            for a in &accounts {
+                let state = match a.locked_until {
+                    Some(until) if until > now => format!("locked until {}", format_instant(until)),
+                    _ if a.must_change_password => "provisional password".to_owned(),
+                    _ => "active".to_owned(),
+                };
+                println!(
+                    "{}\t{}\t{}\t{} {}\t{state}",
+                    a.identifier, a.subject, a.patient, a.channel, a.address
+                );
+            }
+            println!("{} account(s)", accounts.len());
+            return Ok(());
+        }
+    };
+    println!("identifier: {}", credentials.identifier);
+    println!("provisional password: {}", credentials.password);
+    println!("subject: {}", credentials.subject);
+    println!("patient: {}", credentials.patient);
+    println!("the password must be changed at first login");
+    Ok(())
+}
+
+fn outbox(config: &Config, all: bool, mark_sent: bool) -> Result<(), String> {
+    let store = server::open_store(config).map_err(|e| e.to_string())?;
+    let services = server::services(store).map_err(|e| e.to_string())?;
+    let messages = carnet::interaction::outbox::list(&services, all).map_err(|e| e.to_string())?;
+    for m in &messages {
+        let state = if m.sent { "sent" } else { "pending" };
+        println!(
+            "#{} {} {state} {} {}: {}",
+            m.id,
+            format_instant(m.created),
+            m.channel,
+            m.address,
+            m.body
+        );
+    }
+    if mark_sent {
+        let pending: Vec<i64> = messages.iter().filter(|m| !m.sent).map(|m| m.id).collect();
+        let marked = carnet::interaction::outbox::mark_sent(&services, &pending)
+            .map_err(|e| e.to_string())?;
+        println!("{marked} message(s) marked sent");
+    } else {
+        println!("{} message(s)", messages.len());
+    }
     Ok(())
 }
 

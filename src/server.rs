@@ -6,19 +6,26 @@ mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::HttpServer;
 use actix_web::dev::Server;
 
-use crate::auth::{AuthError, SigningKey, TrustStore, TrustedIssuer};
+use crate::auth::login::RateLimiter;
+use crate::auth::{AuthError, LocalIssuer, SigningKey, TrustStore, TrustedIssuer};
 use crate::config::Config;
 use crate::fhir::schema::{Schema, SchemaError};
 use crate::interaction::{Limits, Services, SystemClock};
+use crate::notify::Deliverer;
+use crate::notify::webhook::Webhook;
 use crate::rest::AppState;
 use crate::rest::capability::capability_statement;
 use crate::rest::client_certificate::on_professional_connect;
 use crate::search::registry::{RegistryError, SearchRegistry};
 use crate::storage::{StorageError, Store};
+
+/// How often the outbox is delivered to the webhook.
+const OUTBOX_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Why Carnet could not start.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +42,8 @@ pub enum StartError {
     Tls(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("notifications: {0}")]
+    Notify(String),
 }
 
 /// Opens the database of `config` and applies pending migrations.
@@ -88,6 +97,12 @@ pub fn app_state(
         base_url: config.base_url.clone(),
         max_body_bytes: config.max_body_bytes,
         capability_statement: Arc::new(capability),
+        token_issuer: Arc::new(LocalIssuer::new(key.clone(), &config.issuer)),
+        login_limiter: Arc::new(RateLimiter::new(
+            config.login_rate_per_minute,
+            config.login_rate_burst,
+        )),
+        trust_forwarded_for: config.trust_forwarded_for,
         services,
     })
 }
@@ -161,10 +176,25 @@ pub fn bind(config: &Config, state: AppState) -> Result<BoundServer, StartError>
     })
 }
 
+/// The thread delivering the outbox to the configured webhook, if there is one.
+pub fn outbox_deliverer(config: &Config, store: &Store) -> Result<Option<Deliverer>, StartError> {
+    let Some(url) = &config.notify_webhook else {
+        return Ok(None);
+    };
+    let webhook = Webhook::parse(url).map_err(StartError::Notify)?;
+    log::info!("delivering the outbox to {url}");
+    Ok(Some(Deliverer::start(
+        store.clone(),
+        Arc::new(webhook),
+        OUTBOX_INTERVAL,
+    )))
+}
+
 /// Runs the server until it is stopped.
 pub async fn serve(config: Config) -> Result<(), StartError> {
     let store = open_store(&config)?;
     let key = signing_key(&config)?;
+    let _deliverer = outbox_deliverer(&config, &store)?;
     let state = app_state(&config, services(store)?, &key)?;
     let bound = bind(&config, state)?;
     let scheme = if bound.https { "https" } else { "http" };

@@ -7,8 +7,10 @@
 
 mod certificate;
 mod error;
+mod issuer;
 mod issuers;
 mod keys;
+pub mod login;
 mod principal;
 mod scopes;
 mod token;
@@ -18,6 +20,7 @@ pub use certificate::{
     CERTIFICATE_ISSUER, CERTIFICATE_SCOPES, CertificateHolder, IDNATPS_SYSTEM, RPPS_SYSTEM,
 };
 pub use error::AuthError;
+pub use issuer::LocalIssuer;
 pub use issuers::{RELOAD_INTERVAL_SECONDS, TrustStore, read_trusted_issuers};
 pub use keys::{Algorithm, KEY_FILE_NAME, SigningKey, VerifyingKey};
 pub use principal::{Principal, PurposeOfUse, Subject};

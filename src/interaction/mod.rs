@@ -13,6 +13,8 @@ pub mod delete;
 pub mod error;
 pub mod history;
 pub mod identify;
+pub mod login;
+pub mod outbox;
 pub mod patch;
 pub mod read;
 pub mod reindex;

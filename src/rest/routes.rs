@@ -7,7 +7,7 @@ use actix_web::http::header::HeaderValue;
 use actix_web::{HttpMessage, HttpResponse, web};
 
 use super::errors::RestError;
-use super::handlers::{instance, metadata, search, smart, system, type_level};
+use super::handlers::{instance, login, metadata, search, smart, system, type_level};
 use super::headers::REQUEST_ID;
 use super::principal::RequestId;
 use crate::error::ErrorCategory;
@@ -26,8 +26,9 @@ async fn unknown_path() -> Result<HttpResponse, RestError> {
     ))
 }
 
-/// Registers every FHIR route under `/fhir`.
+/// Registers every FHIR route under `/fhir`, and the patient login under `/auth`.
 pub fn configure(config: &mut web::ServiceConfig) {
+    login::configure(config);
     let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
     config.service(
         web::scope("/fhir")

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use actix_web::HttpRequest;
 
-use crate::auth::TrustStore;
+use crate::auth::login::RateLimiter;
+use crate::auth::{LocalIssuer, TrustStore};
 use crate::interaction::Services;
 
 #[derive(Clone)]
@@ -22,6 +23,12 @@ pub struct AppState {
     pub issuer: String,
     /// The public JWK of Carnet's signing key (`.well-known/jwks.json`).
     pub public_jwk: Arc<serde_json::Value>,
+    /// Carnet's own issuer, minting the tokens of patient logins.
+    pub token_issuer: Arc<LocalIssuer>,
+    /// The per-client rate limit of the login endpoints (`/auth/…`).
+    pub login_limiter: Arc<RateLimiter>,
+    /// Whether the client address comes from `X-Forwarded-For` (behind a trusted proxy).
+    pub trust_forwarded_for: bool,
 }
 
 impl AppState {

@@ -3,12 +3,14 @@
 //! or HTTP; callers pass neutral filters.
 
 mod composite_rows;
+pub mod accounts;
 mod conn;
 mod error;
 #[cfg(feature = "sqlite")]
 mod group_commit;
 pub mod history;
 pub mod index;
+pub mod outbox;
 mod pool;
 mod schema;
 pub mod search;

@@ -165,6 +165,46 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    accounts (identifier) {
+        identifier -> Text,
+        subject -> Text,
+        patient -> Text,
+        password_hash -> Text,
+        must_change_password -> Bool,
+        failed_attempts -> BigInt,
+        locked_until -> Nullable<BigInt>,
+        channel -> Text,
+        address -> Text,
+        created -> BigInt,
+        updated -> BigInt,
+    }
+}
+
+diesel::table! {
+    login_challenges (id) {
+        id -> Text,
+        identifier -> Text,
+        code_hash -> Text,
+        created -> BigInt,
+        expires -> BigInt,
+        used -> Bool,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        created -> BigInt,
+        channel -> Text,
+        address -> Text,
+        body -> Text,
+        sent -> Bool,
+        sent_at -> Nullable<BigInt>,
+        attempts -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     resource_versions,
     current_resources,
@@ -180,4 +220,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     search_composite,
     resource_compartment,
     resource_label,
+    accounts,
+    login_challenges,
+    outbox,
 );

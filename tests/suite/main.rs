@@ -16,6 +16,8 @@ mod examples;
 mod history;
 mod index;
 mod issuers;
+mod login;
+mod login_cli;
 mod patch;
 mod rest_crud;
 mod scopes;

@@ -2,6 +2,7 @@
 //! interaction on the blocking pool with the caller's context, and shapes the response.
 
 pub mod instance;
+pub mod login;
 pub mod metadata;
 pub mod search;
 pub mod smart;

@@ -1,0 +1,3 @@
+DROP TABLE outbox;
+DROP TABLE login_challenges;
+DROP TABLE accounts;
