@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod consent;
 pub mod error;
 pub mod fhir;
 pub mod import;
