@@ -76,7 +76,7 @@ pub(crate) fn modify(
     facts: &ResourceFacts,
     matrix: &AccessMatrix,
 ) -> Decision {
-    match &context.requester {
+    let obligations = match &context.requester {
         Requester::Professional(professional) => {
             let access = record::professional_record_decision(
                 context,
@@ -88,6 +88,7 @@ pub(crate) fn modify(
             if !access.is_permit() {
                 return access;
             }
+            access.obligations
         }
         Requester::Patient { .. } | Requester::Representative { .. } => {
             if let Some(deny) =
@@ -95,15 +96,18 @@ pub(crate) fn modify(
             {
                 return deny;
             }
+            Vec::new()
         }
         Requester::Unrecognised { .. } => return record::unrecognised(),
         Requester::System { .. } => return Decision::error("system clients are decided before"),
-    }
+    };
     if is_author(context, facts) {
-        Decision::permit(vec![Reason::new(
+        let mut permit = Decision::permit(vec![Reason::new(
             RuleId::WriteAuthor,
             "the author changes their resource",
-        )])
+        )]);
+        permit.obligations = obligations;
+        permit
     } else {
         Decision::deny(Reason::new(
             RuleId::WriteAuthorOnly,
