@@ -5,8 +5,8 @@
 //!
 //! When a label was set is not in FHIR. `from_json` takes `meta.lastUpdated` of the
 //! version at hand, which is never earlier than the true time, so an `INVISIBLE_PATIENT`
-//! label never expires too early (fail closed). A caller with the version history gives the
-//! exact time with `label_set_times`.
+//! label never expires too early (fail closed). The caller gives the exact time from
+//! storage (`resource_label.set_at`) or from the version history (`label_set_times`).
 
 use serde_json::Value;
 

@@ -222,6 +222,7 @@ mod tests {
             purposes: vec![PurposeOfUse::Treat],
             profession: profession.map(str::to_owned),
             organization: Some("Organization/o1".into()),
+            patient: None,
             expires_at: 0,
         }
     }
