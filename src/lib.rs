@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod consent;
 pub mod error;
 pub mod fhir;
 pub mod import;

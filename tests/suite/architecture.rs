@@ -11,7 +11,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("error", &[][..]),
         ("fhir", &["error"][..]),
         ("search", &["fhir", "error"][..]),
-        ("consent", &["fhir", "error"][..]),
+        ("consent", &["fhir", "error", "auth"][..]),
         ("storage", &["search", "fhir", "error"][..]),
         ("audit", &["storage", "consent", "fhir", "error"][..]),
         ("auth", &["config", "error"][..]),
