@@ -4,7 +4,10 @@
 //! kind of event; this one holds what they share. May use `storage`, `consent` (types),
 //! `fhir` and `error`; never HTTP.
 
+pub mod event;
 pub mod login;
+
+pub use event::{AccessAction, AccessEvent, AccessOutcome, AuditSink};
 
 use serde_json::{Value, json};
 

@@ -112,6 +112,7 @@ fn import_file(services: &Services, path: &Path) -> Result<(usize, usize), Strin
         principal: importer(now),
         request_id: format!("import-{}", uuid::Uuid::new_v4()),
         now_millis: now,
+        audit: crate::audit::AuditSink::default(),
     };
     let outcome = process_bundle(services, &context, bundle).map_err(|e| {
         let issues = e.issues();

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::audit::AuditSink;
 use crate::auth::Principal;
 use crate::fhir::schema::Schema;
 use crate::search::registry::SearchRegistry;
@@ -61,4 +62,6 @@ pub struct RequestContext {
     pub principal: Principal,
     pub request_id: String,
     pub now_millis: i64,
+    /// The access decisions of this request, for the audit trail.
+    pub audit: AuditSink,
 }

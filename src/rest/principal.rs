@@ -13,6 +13,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use super::client_certificate::{ProfessionalConnection, certificate_principal};
 use super::errors::RestError;
 use super::state::AppState;
+use crate::audit::AuditSink;
 use crate::auth::{AuthError, Principal, bearer_token};
 use crate::error::ErrorCategory;
 use crate::interaction::RequestContext;
@@ -75,5 +76,6 @@ pub fn context(request: &HttpRequest, state: &AppState, principal: Principal) ->
         principal,
         request_id,
         now_millis: state.services.clock.now_millis(),
+        audit: AuditSink::default(),
     }
 }

@@ -2,8 +2,8 @@
 //! rows and history on SQLite or PostgreSQL, chosen by URL. Knows nothing of consent, users
 //! or HTTP; callers pass neutral filters.
 
-mod composite_rows;
 pub mod accounts;
+mod composite_rows;
 mod conn;
 mod error;
 #[cfg(feature = "sqlite")]

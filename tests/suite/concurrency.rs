@@ -25,6 +25,7 @@ pub fn context() -> RequestContext {
         },
         request_id: "concurrency".into(),
         now_millis: chrono::Utc::now().timestamp_millis(),
+        audit: carnet::audit::AuditSink::default(),
     }
 }
 

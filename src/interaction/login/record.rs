@@ -3,6 +3,7 @@
 //! transaction, so that it commits with the account change it describes.
 
 use super::Client;
+use crate::audit::AuditSink;
 use crate::audit::login::{LoginEvent, LoginOutcome, login_event};
 use crate::auth::{Principal, PurposeOfUse, Subject};
 use crate::fhir::ids::ResourceId;
@@ -50,6 +51,7 @@ pub(super) fn record(
         principal: service_principal(),
         request_id: client.request_id.clone(),
         now_millis: now,
+        audit: AuditSink::default(),
     };
     let id = ResourceId::generate();
     save(
