@@ -14,6 +14,7 @@ use actix_web::dev::Server;
 use crate::auth::login::RateLimiter;
 use crate::auth::{AuthError, LocalIssuer, SigningKey, TrustStore, TrustedIssuer};
 use crate::config::Config;
+use crate::consent::{AccessMatrix, ConsentError, Policy, PolicyConfig};
 use crate::fhir::schema::{Schema, SchemaError};
 use crate::interaction::{Limits, Services, SystemClock};
 use crate::notify::Deliverer;
@@ -36,6 +37,8 @@ pub enum StartError {
     Auth(#[from] AuthError),
     #[error("R4 definitions: {0}")]
     Schema(#[from] SchemaError),
+    #[error("consent policy: {0}")]
+    Policy(#[from] ConsentError),
     #[error("R4 search parameters: {0}")]
     Registry(#[from] RegistryError),
     #[error("TLS: {0}")]
@@ -66,6 +69,10 @@ pub fn services(store: Store) -> Result<Services, StartError> {
         registry,
         clock: Arc::new(SystemClock),
         limits: Limits::default(),
+        policy: Arc::new(Policy::new(
+            AccessMatrix::bundled()?,
+            PolicyConfig::default(),
+        )),
     })
 }
 

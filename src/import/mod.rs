@@ -108,12 +108,11 @@ pub fn import_paths(services: &Services, paths: &[PathBuf], show_progress: bool)
 fn import_file(services: &Services, path: &Path) -> Result<(usize, usize), String> {
     let bundle = bundle_of_file(path).map_err(|e| e.to_string())?;
     let now = services.clock.now_millis();
-    let context = RequestContext {
-        principal: importer(now),
-        request_id: format!("import-{}", uuid::Uuid::new_v4()),
-        now_millis: now,
-        audit: crate::audit::AuditSink::default(),
-    };
+    let context = RequestContext::new(
+        importer(now),
+        format!("import-{}", uuid::Uuid::new_v4()),
+        now,
+    );
     let outcome = process_bundle(services, &context, bundle).map_err(|e| {
         let issues = e.issues();
         let detail: Vec<String> = issues

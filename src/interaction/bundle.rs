@@ -20,6 +20,7 @@ use super::target;
 use super::update::{check_body_id, update_conditional_in, update_in};
 use super::write::check_incoming;
 use super::{delete, patch, read, update, vread};
+use crate::auth::Permission;
 use crate::fhir::ids::{ResourceId, ResourceType};
 use crate::fhir::outcome::OutcomeIssue;
 use crate::fhir::resource::rewrite_references;
@@ -471,7 +472,15 @@ fn run_planned(
         }
         (EntryMethod::Get | EntryMethod::Head, Some(id), None) => {
             read_in(conn, &res_type, id, url.version.as_deref())
-                .and_then(|resource| access::readable(services, &context.principal, resource))
+                .and_then(|(resource, current)| {
+                    access::require(
+                        services,
+                        &context.principal,
+                        res_type.as_str(),
+                        Permission::Read,
+                    )?;
+                    access::readable_in(conn, services, context, resource, current)
+                })
                 .map(EntryResult::Read)
         }
         _ => Err(unsupported_entry(&item.entry)),
@@ -483,18 +492,22 @@ fn read_in(
     res_type: &ResourceType,
     id: &str,
     version: Option<&str>,
-) -> Result<StoredResource, InteractionError> {
+) -> Result<(StoredResource, bool), InteractionError> {
     let id = target::resource_id(id)?;
     let missing = || InteractionError::NotFound(format!("resource `{res_type}/{id}` is not known"));
+    let current = crate::storage::versions::current(conn, res_type.as_str(), id.as_str())?;
     match version {
         Some(v) => {
             let v = target::version_id(v)?;
+            let is_current = current.is_some_and(|c| c.version_id == v.0);
             crate::storage::versions::version(conn, res_type.as_str(), id.as_str(), v.0)?
                 .and_then(StoredResource::from_version)
+                .map(|resource| (resource, is_current))
                 .ok_or_else(missing)
         }
-        None => crate::storage::versions::current(conn, res_type.as_str(), id.as_str())?
+        None => current
             .and_then(StoredResource::from_current)
+            .map(|resource| (resource, true))
             .ok_or_else(missing),
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::audit::AuditSink;
 use crate::auth::Principal;
+use crate::consent::Policy;
 use crate::fhir::schema::Schema;
 use crate::search::registry::SearchRegistry;
 use crate::storage::Store;
@@ -54,6 +55,8 @@ pub struct Services {
     pub registry: Arc<SearchRegistry>,
     pub clock: Arc<dyn Clock>,
     pub limits: Limits,
+    /// The consent policy: the access matrix and its settings, loaded once.
+    pub policy: Arc<Policy>,
 }
 
 /// One request: who asks, its correlation id and when it arrived.
@@ -64,4 +67,16 @@ pub struct RequestContext {
     pub now_millis: i64,
     /// The access decisions of this request, for the audit trail.
     pub audit: AuditSink,
+}
+
+impl RequestContext {
+    /// The context of a request by `principal`, with an empty audit sink.
+    pub fn new(principal: Principal, request_id: String, now_millis: i64) -> Self {
+        Self {
+            principal,
+            request_id,
+            now_millis,
+            audit: AuditSink::default(),
+        }
+    }
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::context::Services;
 use super::error::InteractionError;
-use super::write::index_resource;
+use super::write::{IndexTarget, index_resource};
 use crate::storage::StorageError;
 use crate::storage::versions;
 
@@ -32,14 +32,18 @@ pub fn reindex(services: &Services, progress: &dyn Fn(u64, u64)) -> Result<u64, 
                 let value: Value = serde_json::from_str(text).map_err(|e| {
                     StorageError::Corrupt(format!("{}/{}: {e}", row.res_type, row.res_id))
                 })?;
+                let creator = versions::creator(conn, &row.res_type, &row.res_id)?;
                 index_resource(
                     conn,
                     services,
-                    &row.res_type,
-                    &row.res_id,
+                    IndexTarget {
+                        res_type: &row.res_type,
+                        id: &row.res_id,
+                        replacing: true,
+                        version_time: row.last_updated,
+                        creator: creator.as_deref(),
+                    },
                     &value,
-                    true,
-                    row.last_updated,
                 )?;
             }
             Ok::<_, InteractionError>(())

@@ -8,11 +8,12 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::access::{self, TypeGrant};
+use super::access::{self, Gate, TypeGrant};
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::stored::StoredResource;
 use super::target;
+use crate::audit::AccessAction;
 use crate::auth::Permission;
 use crate::search::query::{
     Criterion, Handling, SearchQuery, SummaryMode, TotalMode, parse_search,
@@ -111,18 +112,57 @@ pub fn search(
         with_total,
     };
     let now = context.now_millis;
+    let compartment = scope.patient_compartment;
+    let query_string = pairs
+        .iter()
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
     let (found, included) = services.store.read(|conn| {
-        let found = search::search(conn, &query, &access, page, now)?;
+        let mut gate = Gate::open(conn, services, context)?;
+        access::searching::narrow(conn, &mut gate, &query, compartment, &mut access)?;
+        let mut found = search::search(conn, &query, &access, page, now)?;
         let included = if query.result.include.is_empty() && query.result.revinclude.is_empty() {
             Vec::new()
         } else {
+            let include_access = AccessFilter {
+                records: access.records.clone(),
+                ..AccessFilter::default()
+            };
             search::included(
                 conn,
                 &found.rows,
                 &query.result.include,
                 &query.result.revinclude,
+                &include_access,
+                now,
             )?
         };
+        let mut patients = Vec::new();
+        let mut reasons = Vec::new();
+        let rows = std::mem::take(&mut found.rows);
+        found.rows =
+            access::searching::recheck(conn, &mut gate, rows, &mut patients, &mut reasons)?;
+        let included =
+            access::searching::recheck(conn, &mut gate, included, &mut patients, &mut reasons)?;
+        let resources = found
+            .rows
+            .iter()
+            .chain(included.iter())
+            .map(|row| {
+                format!(
+                    "{}/{}/_history/{}",
+                    row.res_type, row.res_id, row.version_id
+                )
+            })
+            .collect();
+        gate.audit(
+            AccessAction::Query,
+            &crate::consent::Decision::permit(reasons),
+            &patients,
+            resources,
+            Some(query_string.clone()),
+        );
         Ok::<_, InteractionError>((found, included))
     })?;
     let mut readable = ReadGrants::default();

@@ -114,14 +114,21 @@ pub fn save(
             author: context.principal.subject.reference().as_deref(),
         },
     )?;
+    let creator = match previous {
+        None => context.principal.subject.reference(),
+        Some(_) => versions::creator(conn, res_type, id)?,
+    };
     index_resource(
         conn,
         services,
-        res_type,
-        id,
+        IndexTarget {
+            res_type,
+            id,
+            replacing: previous.is_some(),
+            version_time: last_updated,
+            creator: creator.as_deref(),
+        },
         &value,
-        previous.is_some(),
-        last_updated,
     )?;
     Ok(StoredResource {
         res_type: res_type.to_owned(),
@@ -162,25 +169,43 @@ fn check_write_scopes(
     Ok(())
 }
 
-/// Writes the index rows of `res_type/id` for `value`: its search values, its patient
-/// compartment and its security labels (clearing earlier rows when `replacing`).
+/// Which resource `index_resource` indexes: its type and id, whether it had index rows
+/// already, the time of the version, and who created the resource.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexTarget<'a> {
+    pub res_type: &'a str,
+    pub id: &'a str,
+    pub replacing: bool,
+    pub version_time: i64,
+    pub creator: Option<&'a str>,
+}
+
+/// Writes the index rows of a resource for `value`: its search values, its patient
+/// compartment, its security labels and its consent facts (clearing earlier rows when
+/// `replacing`).
 pub fn index_resource(
     conn: &mut Conn<'_>,
     services: &Services,
-    res_type: &str,
-    id: &str,
+    target: IndexTarget<'_>,
     value: &Value,
-    replacing: bool,
-    version_time: i64,
 ) -> Result<(), InteractionError> {
+    let IndexTarget {
+        res_type,
+        id,
+        replacing,
+        version_time,
+        creator,
+    } = target;
     let entries = extract(&services.registry, res_type, value);
     let patients = patient_ids(&services.registry, res_type, id, &entries);
     let labels = security_labels(value);
+    let facts = access::fact_rows(&access::facts_of(value, None, creator));
     let rows = IndexRows {
         entries: &entries,
         patients: &patients,
         labels: &labels,
         version_time,
+        facts: &facts,
     };
     Ok(index::replace(conn, res_type, id, &rows, replacing)?)
 }

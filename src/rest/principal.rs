@@ -13,7 +13,6 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use super::client_certificate::{ProfessionalConnection, certificate_principal};
 use super::errors::RestError;
 use super::state::AppState;
-use crate::audit::AuditSink;
 use crate::auth::{AuthError, Principal, bearer_token};
 use crate::error::ErrorCategory;
 use crate::interaction::RequestContext;
@@ -72,10 +71,5 @@ pub fn context(request: &HttpRequest, state: &AppState, principal: Principal) ->
         .get::<RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
-    RequestContext {
-        principal,
-        request_id,
-        now_millis: state.services.clock.now_millis(),
-        audit: AuditSink::default(),
-    }
+    RequestContext::new(principal, request_id, state.services.clock.now_millis())
 }

@@ -9,9 +9,9 @@ use super::composite_rows::composite_rows;
 use super::conn::{Conn, on_conn};
 use super::error::StorageError;
 use super::schema::{
-    resource_compartment, resource_label, search_composite, search_date, search_number,
-    search_quantity, search_reference, search_string, search_token, search_token_text,
-    search_token_type, search_uri,
+    resource_compartment, resource_fact, resource_label, search_composite, search_date,
+    search_number, search_quantity, search_reference, search_string, search_token,
+    search_token_text, search_token_type, search_uri,
 };
 use crate::search::extract::{IndexEntry, normalize};
 
@@ -29,6 +29,9 @@ pub struct IndexRows<'a> {
     /// The time of this version (ms): when a label it newly carries was set. A label the
     /// resource carried already keeps the time it was set.
     pub version_time: i64,
+    /// Facts the caller's access rules read, as `(kind, system, code, at)` rows of
+    /// `resource_fact`.
+    pub facts: &'a [(String, String, String, i64)],
 }
 
 #[derive(Insertable)]
@@ -135,6 +138,17 @@ struct CompartmentRow<'a> {
     res_type: &'a str,
     res_id: &'a str,
     patient_id: &'a str,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = resource_fact)]
+struct FactRow<'a> {
+    res_type: &'a str,
+    res_id: &'a str,
+    kind: &'a str,
+    system: &'a str,
+    code: &'a str,
+    at: i64,
 }
 
 #[derive(Insertable)]
@@ -336,6 +350,7 @@ pub fn clear(conn: &mut Conn<'_>, res_type: &str, res_id: &str) -> Result<(), St
     delete_from!(search_quantity);
     delete_from!(search_uri);
     delete_from!(search_composite);
+    delete_from!(resource_fact);
     delete_from!(resource_compartment);
     delete_from!(resource_label);
     Ok(())
@@ -405,6 +420,21 @@ pub fn replace(
         })
         .collect();
     insert_all!(conn, resource_label::table, labels);
+    let mut facts: Vec<&(String, String, String, i64)> = index.facts.iter().collect();
+    facts.sort();
+    facts.dedup();
+    let facts: Vec<FactRow<'_>> = facts
+        .into_iter()
+        .map(|(kind, system, code, at)| FactRow {
+            res_type,
+            res_id,
+            kind,
+            system,
+            code,
+            at: *at,
+        })
+        .collect();
+    insert_all!(conn, resource_fact::table, facts);
     Ok(())
 }
 

@@ -148,6 +148,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    resource_fact (res_type, res_id, kind, system, code) {
+        res_type -> Text,
+        res_id -> Text,
+        kind -> Text,
+        system -> Text,
+        code -> Text,
+        at -> BigInt,
+    }
+}
+
+diesel::table! {
     resource_compartment (res_type, res_id, patient_id) {
         res_type -> Text,
         res_id -> Text,
@@ -218,6 +229,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     search_quantity,
     search_uri,
     search_composite,
+    resource_fact,
     resource_compartment,
     resource_label,
     accounts,

@@ -120,6 +120,20 @@ pub fn version(
     Ok(on_conn!(conn, c => query.select(VersionRow::as_select()).first(c).optional())?)
 }
 
+/// Who wrote the first version of `res_type/res_id` (the subject's reference), if known.
+pub fn creator(
+    conn: &mut Conn<'_>,
+    res_type: &str,
+    res_id: &str,
+) -> Result<Option<String>, StorageError> {
+    let query = resource_versions::table
+        .filter(resource_versions::res_type.eq(res_type))
+        .filter(resource_versions::res_id.eq(res_id))
+        .filter(resource_versions::version_id.eq(1))
+        .select(resource_versions::author);
+    Ok(on_conn!(conn, c => query.first::<Option<String>>(c).optional())?.flatten())
+}
+
 /// Stores `new` as a version and makes it current. Fails with `VersionConflict` when the
 /// current version is no longer `new.replaces` (another writer came first).
 pub fn put_version(conn: &mut Conn<'_>, new: &NewVersion<'_>) -> Result<(), StorageError> {

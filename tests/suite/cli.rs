@@ -53,8 +53,13 @@ fn token_import_and_serve() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
 
-    let (ok, token, err) =
-        run(carnet(&data).args(["token", "--sub", "Practitioner/cli", "--profession", "10"]));
+    let (ok, token, err) = run(carnet(&data).args([
+        "token",
+        "--system",
+        "cli-harness",
+        "--scope",
+        "system/*.cruds",
+    ]));
     assert!(ok, "{err}");
     let token = token.trim().to_owned();
     assert_eq!(token.split('.').count(), 3, "a JWT: {token}");

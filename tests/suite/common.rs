@@ -123,12 +123,10 @@ impl TestApp {
         server::app_state(&self.config, self.services.clone(), &self.key).expect("app state")
     }
 
-    /// A token for a practitioner with full user scopes.
+    /// A token for a system client with full system scopes: it acts outside consent (its
+    /// scopes govern it), as the test harness of a FHIR server does.
     pub fn token(&self) -> String {
-        self.token_for(
-            Subject::Practitioner("test-practitioner".to_owned()),
-            "user/*.cruds",
-        )
+        self.token_for(Subject::System("test-harness".to_owned()), "system/*.cruds")
     }
 
     pub fn token_for(&self, subject: Subject, scope: &str) -> String {

@@ -13,10 +13,10 @@ use carnet::interaction::{InteractionError, RequestContext, update};
 pub fn context() -> RequestContext {
     RequestContext {
         principal: Principal {
-            subject: Subject::Practitioner("writer".into()),
+            subject: Subject::System("writer".into()),
             issuer: "test".into(),
             token_id: None,
-            scopes: vec!["user/*.cruds".into()],
+            scopes: vec!["system/*.cruds".into()],
             purposes: vec![PurposeOfUse::Treat],
             profession: None,
             organization: None,

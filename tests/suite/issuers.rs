@@ -38,7 +38,7 @@ async fn external_issuers_are_trusted_as_configured() {
         let now = chrono::Utc::now().timestamp();
         let reply = send(
             &service,
-            fhir_request(Method::PUT, "/fhir/Patient/p1", &app.token(), Some(&json!({"resourceType": "Patient", "id": "p1"}))),
+            fhir_request(Method::PUT, "/fhir/Patient/p1", &app.token(), Some(&json!({"resourceType": "Patient", "id": "p1", "generalPractitioner": [{"reference": "Practitioner/ext-1"}]}))),
         )
         .await;
         assert_eq!(reply.status, StatusCode::CREATED);

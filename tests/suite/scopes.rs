@@ -72,8 +72,12 @@ fn assert_forbidden(reply: &Reply, what: &str) {
 macro_rules! seed {
     ($service:expr, $admin:expr) => {{
         for (id, resource) in [
-            ("Patient/p1", json!({"resourceType": "Patient", "id": "p1", "gender": "female"})),
-            ("Patient/p2", json!({"resourceType": "Patient", "id": "p2", "gender": "male"})),
+            // `doc` is their médecin traitant: the consent engine lets them in, so these
+            // tests see the scopes' effect alone.
+            ("Patient/p1", json!({"resourceType": "Patient", "id": "p1", "gender": "female",
+                "generalPractitioner": [{"reference": "Practitioner/doc"}]})),
+            ("Patient/p2", json!({"resourceType": "Patient", "id": "p2", "gender": "male",
+                "generalPractitioner": [{"reference": "Practitioner/doc"}]})),
             ("Practitioner/doc", json!({"resourceType": "Practitioner", "id": "doc"})),
             ("Observation/lab1", observation("lab1", "p1", "laboratory")),
             ("Observation/vit1", observation("vit1", "p1", "vital-signs")),

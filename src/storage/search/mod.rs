@@ -3,10 +3,14 @@
 //! follow `search_reference` from the page. Knows nothing of consent: the caller narrows
 //! the query before it comes here.
 
+mod access;
 mod composite;
 mod predicate;
 mod sql;
 
+pub use access::{
+    AccessAlternative, AccessFilter, Condition, FactMatch, RecordCondition, RecordsFilter,
+};
 pub use sql::FoundRow;
 
 use std::collections::HashSet;
@@ -16,62 +20,8 @@ use sql::{Sql, load_count, load_found};
 
 use super::conn::Conn;
 use super::error::StorageError;
-use crate::search::query::{Column, Criterion, Include, SearchQuery, SortKey};
+use crate::search::query::{Column, Include, SearchQuery, SortKey};
 use crate::search::registry::SearchParamType;
-
-/// Restrictions applied to every search on top of its criteria, written by the caller
-/// (compartment search, the token's scopes; the consent filter narrows here too).
-#[derive(Debug, Clone, Default)]
-pub struct AccessFilter {
-    /// Only resources in the compartment of one of these patients.
-    pub patients: Option<Vec<String>>,
-    /// Only resources that fit one of these alternatives (none fits an empty list).
-    pub alternatives: Option<Vec<AccessAlternative>>,
-}
-
-/// One way for a resource to pass the filter: one of `types`, in the compartment of
-/// `patient` when set, and matching every criterion.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AccessAlternative {
-    pub types: Vec<String>,
-    pub patient: Option<String>,
-    pub criteria: Vec<Criterion>,
-}
-
-/// `AND (…)` of the alternatives.
-fn alternatives_clause(
-    alternatives: &[AccessAlternative],
-    aliases: &mut Aliases,
-    now_ms: i64,
-) -> Result<Sql, StorageError> {
-    let mut sql = Sql::new(" AND (");
-    if alternatives.is_empty() {
-        sql.push("1 = 0");
-    }
-    for (n, alternative) in alternatives.iter().enumerate() {
-        if n > 0 {
-            sql.push(" OR ");
-        }
-        sql.push("(r.res_type IN (");
-        if alternative.types.is_empty() {
-            sql.push("NULL");
-        }
-        sql.texts(alternative.types.iter().cloned());
-        sql.push(")");
-        if let Some(patient) = &alternative.patient {
-            sql.push(" AND EXISTS (SELECT 1 FROM resource_compartment ac WHERE ac.res_type = r.res_type AND ac.res_id = r.res_id AND ac.patient_id = ")
-                .text(patient.clone())
-                .push(")");
-        }
-        for c in &alternative.criteria {
-            sql.push(" AND ")
-                .append(criterion(c, "r", aliases, now_ms)?);
-        }
-        sql.push(")");
-    }
-    sql.push(")");
-    Ok(sql)
-}
 
 /// Where a page starts. Keyset positions follow the default order (type, id), which no
 /// write can shift: resources created or deleted between two pages never make an earlier
@@ -148,7 +98,15 @@ fn where_clause(
             .append(criterion(c, "r", &mut aliases, now_ms)?);
     }
     if let Some(alternatives) = &filter.alternatives {
-        sql.append(alternatives_clause(alternatives, &mut aliases, now_ms)?);
+        sql.append(access::alternatives_clause(
+            alternatives,
+            "r",
+            &mut aliases,
+            now_ms,
+        )?);
+    }
+    if let Some(records) = &filter.records {
+        sql.append(access::records_clause(records, "r", &mut aliases));
     }
     Ok(sql)
 }
@@ -292,6 +250,8 @@ pub fn included(
     rows: &[FoundRow],
     include: &[Include],
     revinclude: &[Include],
+    access: &AccessFilter,
+    now_ms: i64,
 ) -> Result<Vec<FoundRow>, StorageError> {
     const MAX_ITERATIONS: usize = 4;
     let mut seen: HashSet<(String, String)> = rows
@@ -313,7 +273,7 @@ pub fn included(
             if round > 0 && !spec.iterate {
                 continue;
             }
-            for row in follow(conn, &frontier, spec, reverse)? {
+            for row in follow(conn, &frontier, spec, reverse, access, now_ms)? {
                 if seen.insert((row.res_type.clone(), row.res_id.clone())) {
                     next.push(row);
                 }
@@ -325,11 +285,16 @@ pub fn included(
     Ok(found)
 }
 
+/// The resources one include (or revinclude) reaches from `from`, under `access` (its
+/// scope alternatives and records filter; not its patient restriction, which is about the
+/// matches).
 fn follow(
     conn: &mut Conn<'_>,
     from: &[FoundRow],
     spec: &Include,
     reverse: bool,
+    access: &AccessFilter,
+    now_ms: i64,
 ) -> Result<Vec<FoundRow>, StorageError> {
     let (near, far) = if reverse {
         ("target", "res")
@@ -377,6 +342,18 @@ fn follow(
         }
     } else if let Some(target) = &spec.target_type {
         sql.push(" AND x.target_type = ").text(target.clone());
+    }
+    let mut aliases = Aliases::new(dialect_of(conn));
+    if let Some(alternatives) = &access.alternatives {
+        sql.append(access::alternatives_clause(
+            alternatives,
+            "t",
+            &mut aliases,
+            now_ms,
+        )?);
+    }
+    if let Some(records) = &access.records {
+        sql.append(access::records_clause(records, "t", &mut aliases));
     }
     load_found(conn, &sql)
 }

@@ -1,0 +1,92 @@
+//! The consent facts of a resource (`consent::ResourceFacts`): what the decision point
+//! reads, computed once from the resource JSON plus what storage knows (the subject who
+//! created it, when each label was set), and the same facts as `resource_fact` index rows
+//! so that the SQL access filter reads exactly what the decision point reads.
+
+use serde_json::Value;
+
+use crate::consent::{Label, LabelCode, ResourceFacts};
+use crate::interaction::error::InteractionError;
+use crate::storage::{Conn, index, versions};
+
+/// Index row kinds of `resource_fact`.
+pub(crate) const CLASS: &str = "class";
+pub(crate) const DOCTYPE: &str = "doctype";
+pub(crate) const CATEGORY: &str = "category";
+pub(crate) const AUTHOR: &str = "author";
+pub(crate) const DATE: &str = "date";
+
+/// The facts of `resource` with `creator` among its authors (when known).
+pub(crate) fn facts_of(
+    resource: &Value,
+    patient: Option<&str>,
+    creator: Option<&str>,
+) -> ResourceFacts {
+    let mut facts = ResourceFacts::from_json(resource, patient);
+    if let Some(creator) = creator
+        && !facts.authors.iter().any(|a| a == creator)
+    {
+        facts.authors.push(creator.to_owned());
+        facts.authors.sort();
+    }
+    facts
+}
+
+/// The facts of a stored resource `res_type/id` (any version, `resource`), with its
+/// creator and, for the current version, the times its labels were set.
+pub(crate) fn stored_facts(
+    conn: &mut Conn<'_>,
+    res_type: &str,
+    id: &str,
+    resource: &Value,
+    patient: Option<&str>,
+    current: bool,
+) -> Result<ResourceFacts, InteractionError> {
+    let creator = versions::creator(conn, res_type, id)?;
+    let mut facts = facts_of(resource, patient, creator.as_deref());
+    if current {
+        let times = index::label_times_of(conn, res_type, id)?;
+        facts.labels = facts
+            .labels
+            .into_iter()
+            .map(|label| {
+                let set_at = times
+                    .iter()
+                    .find(|(s, c, _)| *s == label.code.system && *c == label.code.code)
+                    .map(|(_, _, at)| *at)
+                    // Rows indexed before set times were kept say 0: unknown, which
+                    // keeps a time-limited label in force (as the SQL filter does).
+                    .filter(|at| *at > 0);
+                Label {
+                    code: LabelCode {
+                        system: label.code.system,
+                        code: label.code.code,
+                    },
+                    set_at_millis: set_at,
+                }
+            })
+            .collect();
+    }
+    Ok(facts)
+}
+
+/// The facts as `resource_fact` rows `(kind, system, code, at)`.
+pub(crate) fn fact_rows(facts: &ResourceFacts) -> Vec<(String, String, String, i64)> {
+    let mut rows = Vec::new();
+    if let Some(class) = &facts.document_class {
+        rows.push((CLASS.to_owned(), String::new(), class.clone(), 0));
+    }
+    for (system, code) in &facts.document_types {
+        rows.push((DOCTYPE.to_owned(), system.clone(), code.clone(), 0));
+    }
+    for code in &facts.categories {
+        rows.push((CATEGORY.to_owned(), String::new(), code.clone(), 0));
+    }
+    for author in &facts.authors {
+        rows.push((AUTHOR.to_owned(), String::new(), author.clone(), 0));
+    }
+    if let Some(at) = facts.date_millis {
+        rows.push((DATE.to_owned(), String::new(), String::new(), at));
+    }
+    rows
+}
