@@ -4,11 +4,13 @@
 
 use std::collections::HashMap;
 
-use super::access::{self, TypeGrant};
+use super::access::{self, Gate, TypeGrant};
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::target;
+use crate::audit::AccessAction;
 use crate::auth::Permission;
+use crate::consent::Decision;
 use crate::search::extract::date_range;
 use crate::storage::history::{self, HistoryFilter, HistoryScope};
 use crate::storage::versions::{self, VersionRow};
@@ -96,7 +98,9 @@ pub fn history(
                 "resource `{t}/{i}` is not known"
             )));
         }
-        let total = if access.restricted.is_empty() {
+        let mut gate = Gate::open(conn, services, context)?;
+        let consent_applies = !gate.is_system();
+        let total = if access.restricted.is_empty() && !consent_applies {
             Some(history::count(conn, &filter)?)
         } else {
             None
@@ -117,6 +121,40 @@ pub fn history(
             None
         };
         entries.retain(|row| access.permits(services, row));
+        if consent_applies {
+            let had_entries = !entries.is_empty();
+            entries = access::history::visible_versions(conn, &mut gate, entries)?;
+            // The history of one resource the subject may not see is answered like a
+            // missing resource.
+            if let (Some(t), Some(i), true, true) =
+                (&res_type, &id, had_entries, entries.is_empty())
+            {
+                return Err(access::hidden(t.as_str(), i.as_str()));
+            }
+        }
+        let resources = entries
+            .iter()
+            .map(|row| {
+                format!(
+                    "{}/{}/_history/{}",
+                    row.res_type, row.res_id, row.version_id
+                )
+            })
+            .collect();
+        let patients = access::history::patients_of_versions(&gate, &entries);
+        gate.audit(
+            AccessAction::Query,
+            &Decision::permit(Vec::new()),
+            &patients,
+            resources,
+            Some(
+                parameters
+                    .iter()
+                    .map(|(n, v)| format!("{n}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("&"),
+            ),
+        );
         Ok(HistoryPage {
             entries,
             total,

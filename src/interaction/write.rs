@@ -98,6 +98,7 @@ pub fn save(
     set_server_fields(&mut content, id, version_id, &format_instant(last_updated));
     let value = Value::Object(content);
     check_write_scopes(services, context, next, &value)?;
+    access::writing::check_save(conn, services, context, res_type, id, previous, &value)?;
     let json = serde_json::to_string(&value).map_err(|e| {
         InteractionError::invalid(format!("the resource cannot be serialised: {e}"))
     })?;
@@ -233,6 +234,7 @@ pub fn save_deletion(
             current.res_type
         )));
     }
+    access::writing::check_delete(conn, services, context, current)?;
     let version_id = current.version_id + 1;
     versions::put_version(
         conn,

@@ -390,6 +390,28 @@ async fn professional_card_certificates_over_mutual_tls() {
                 let stored = https(main, ca, None, "PUT", &path, Some(&token), Some(&body));
                 assert_eq!(stored.unwrap().status, 201, "{id}");
             }
+            // A patient whose médecin traitant is dr-kit: the card holder may write there.
+            let patient = json!({"resourceType": "Patient", "id": "pk",
+                "generalPractitioner": [{"reference": "Practitioner/dr-kit"}]});
+            // …and a Consent that lets the nurse in too.
+            let consent = json!({"resourceType": "Consent", "id": "pk-nurse", "status": "active",
+                "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
+                "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
+                "patient": {"reference": "Patient/pk"},
+                "provision": {"type": "permit", "actor": [{"role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "PRCP"}]},
+                    "reference": {"reference": "Practitioner/nurse"}}]}});
+            let stored = https(
+                main,
+                ca,
+                None,
+                "PUT",
+                "/fhir/Patient/pk",
+                Some(&token),
+                Some(&patient),
+            );
+            assert_eq!(stored.unwrap().status, 201, "Patient/pk");
+            let stored = https(main, ca, None, "PUT", "/fhir/Consent/pk-nurse", Some(&token), Some(&consent));
+            assert_eq!(stored.unwrap().status, 201, "Consent/pk-nurse");
             let anonymous = https(
                 main,
                 ca,
@@ -425,13 +447,14 @@ async fn professional_card_certificates_over_mutual_tls() {
             .unwrap();
             assert_eq!(read.status, 200, "{}", read.body);
             assert_eq!(read.body["id"], "dr-kit");
-            let written = json!({"resourceType": "Practitioner", "id": "by-card", "active": true});
+            let written = json!({"resourceType": "Observation", "id": "by-card", "status": "final",
+                "code": {"text": "pulse"}, "subject": {"reference": "Patient/pk"}});
             let created = https(
                 pro,
                 ca,
                 Some(&pki.good),
                 "PUT",
-                "/fhir/Practitioner/by-card",
+                "/fhir/Observation/by-card",
                 None,
                 Some(&written),
             )
@@ -453,9 +476,10 @@ async fn professional_card_certificates_over_mutual_tls() {
                 ca,
                 Some(&pki.rpps_only),
                 "PUT",
-                "/fhir/Practitioner/by-nurse",
+                "/fhir/Observation/by-nurse",
                 None,
-                Some(&json!({"resourceType": "Practitioner", "id": "by-nurse"})),
+                Some(&json!({"resourceType": "Observation", "id": "by-nurse", "status": "final",
+                    "code": {"text": "temperature"}, "subject": {"reference": "Patient/pk"}})),
             )
             .unwrap();
             assert_eq!(nurse.status, 201, "{}", nurse.body);
@@ -520,11 +544,11 @@ async fn professional_card_certificates_over_mutual_tls() {
         handle.stop(true).await;
         outcome.unwrap();
         assert_eq!(
-            author_of(&app, "Practitioner", "by-card").as_deref(),
+            author_of(&app, "Observation", "by-card").as_deref(),
             Some("Practitioner/dr-kit")
         );
         assert_eq!(
-            author_of(&app, "Practitioner", "by-nurse").as_deref(),
+            author_of(&app, "Observation", "by-nurse").as_deref(),
             Some("Practitioner/nurse")
         );
     })

@@ -7,9 +7,11 @@
 mod facts;
 mod filter_sql;
 mod gate;
+pub(crate) mod history;
 mod records;
 mod scopes;
 pub(crate) mod searching;
+pub(crate) mod writing;
 
 pub(crate) use facts::{fact_rows, facts_of};
 pub(crate) use gate::Gate;

@@ -1,0 +1,73 @@
+//! Consent on history (FHIR R4 http.html#history): each version is shown only when the
+//! subject may read that version (its own facts), and a deletion only when they could
+//! read the version it deleted. History pages of a subject under consent carry no total:
+//! a count would include what they may not see.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::gate::Gate;
+use crate::consent::Action;
+use crate::interaction::error::InteractionError;
+use crate::storage::Conn;
+use crate::storage::versions::{self, VersionRow};
+
+/// The versions of `entries` the gate's subject may read.
+pub(crate) fn visible_versions(
+    conn: &mut Conn<'_>,
+    gate: &mut Gate<'_>,
+    entries: Vec<VersionRow>,
+) -> Result<Vec<VersionRow>, InteractionError> {
+    let mut latest: HashMap<(String, String), i64> = HashMap::new();
+    let mut kept = Vec::with_capacity(entries.len());
+    for row in entries {
+        let key = (row.res_type.clone(), row.res_id.clone());
+        let current_version = match latest.get(&key) {
+            Some(v) => *v,
+            None => {
+                let v = versions::current(conn, &row.res_type, &row.res_id)?
+                    .map_or(0, |c| c.version_id);
+                latest.insert(key, v);
+                v
+            }
+        };
+        let content = match &row.content {
+            Some(json) => Some(json.clone()),
+            // A deletion: decided on the version it deleted.
+            None => versions::version(conn, &row.res_type, &row.res_id, row.version_id - 1)?
+                .and_then(|previous| previous.content),
+        };
+        let Some(value) = content.and_then(|json| serde_json::from_str::<Value>(&json).ok()) else {
+            continue;
+        };
+        let is_current = row.content.is_some() && row.version_id == current_version;
+        let verdict = gate.decide(
+            conn,
+            &Action::Read,
+            &row.res_type,
+            &row.res_id,
+            &value,
+            is_current,
+        )?;
+        if verdict.decision.is_permit() {
+            kept.push(row);
+        }
+    }
+    Ok(kept)
+}
+
+/// The patients whose records hold the versions shown.
+pub(crate) fn patients_of_versions(gate: &Gate<'_>, entries: &[VersionRow]) -> Vec<String> {
+    let mut patients: Vec<String> = entries
+        .iter()
+        .filter_map(|row| {
+            let value: Value = serde_json::from_str(row.content.as_deref()?).ok()?;
+            Some(gate.patients_of(&row.res_type, &row.res_id, &value))
+        })
+        .flatten()
+        .collect();
+    patients.sort();
+    patients.dedup();
+    patients
+}
