@@ -82,6 +82,10 @@ pub enum RuleId {
     ConsentChange,
     /// Close or reactivate the record: the patient or representative (§6, §7).
     RecordLifecycle,
+    /// A Binary no DocumentReference points to (nor its `securityContext`): inert, may be
+    /// created (before the DocumentReference of a transaction), read and changed by system
+    /// clients only (§5: a Binary inherits the decision of its DocumentReference).
+    BinaryUnlinked,
     /// Nothing permitted the request.
     DefaultDeny,
     /// The engine could not evaluate the request: it fails closed.
@@ -127,6 +131,7 @@ impl RuleId {
             Self::LabelAuthorProfessional => "dmp.label.author-professional",
             Self::ConsentChange => "dmp.consent.change",
             Self::RecordLifecycle => "dmp.record.lifecycle",
+            Self::BinaryUnlinked => "dmp.binary.unlinked",
             Self::DefaultDeny => "consent.default-deny",
             Self::PolicyError => "policy.error",
         }

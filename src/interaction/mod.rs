@@ -7,6 +7,7 @@ mod access;
 pub mod bundle;
 pub mod bundle_entry;
 mod conditional;
+pub mod consent_operations;
 pub mod context;
 pub mod create;
 pub mod delete;

@@ -200,7 +200,8 @@ pub fn index_resource(
     let entries = extract(&services.registry, res_type, value);
     let patients = patient_ids(&services.registry, res_type, id, &entries);
     let labels = security_labels(value);
-    let facts = access::fact_rows(&access::facts_of(value, None, creator));
+    let mut facts = access::fact_rows(&access::facts_of(value, None, creator));
+    facts.extend(access::attachment_rows(value));
     let rows = IndexRows {
         entries: &entries,
         patients: &patients,

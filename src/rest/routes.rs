@@ -7,7 +7,7 @@ use actix_web::http::header::HeaderValue;
 use actix_web::{HttpMessage, HttpResponse, web};
 
 use super::errors::RestError;
-use super::handlers::{instance, login, metadata, search, smart, system, type_level};
+use super::handlers::{consent, instance, login, metadata, search, smart, system, type_level};
 use super::headers::REQUEST_ID;
 use super::principal::RequestId;
 use crate::error::ErrorCategory;
@@ -52,6 +52,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
             .service(resource("/{type}/_history").route(web::get().to(type_level::type_history)))
             .service(resource("/{type}/$validate").route(web::post().to(type_level::validate)))
             .service(resource("/{type}/_search").route(web::post().to(search::search_post)))
+            .service(resource("/Patient/{id}/$access").route(web::get().to(consent::access)))
+            .service(
+                resource("/{type}/{id}/$explain").route(web::get().to(consent::explain_access)),
+            )
             .service(resource("/{type}/{id}/_history/{vid}").route(web::get().to(instance::vread)))
             .service(
                 resource("/{type}/{id}/_history").route(web::get().to(instance::instance_history)),

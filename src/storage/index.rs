@@ -485,6 +485,21 @@ pub fn label_times_of(
     Ok(on_conn!(conn, c => query.load::<(String, String, i64)>(c))?)
 }
 
+/// The live resources with a `resource_fact` row of `kind` and `code` (sorted).
+pub fn fact_owners(
+    conn: &mut Conn<'_>,
+    kind: &str,
+    code: &str,
+) -> Result<Vec<(String, String)>, StorageError> {
+    let query = resource_fact::table
+        .filter(resource_fact::kind.eq(kind))
+        .filter(resource_fact::code.eq(code))
+        .select((resource_fact::res_type, resource_fact::res_id))
+        .order((resource_fact::res_type, resource_fact::res_id))
+        .distinct();
+    Ok(on_conn!(conn, c => query.load::<(String, String)>(c))?)
+}
+
 /// How many index rows of each kind `res_type/res_id` has: (strings, tokens, references, dates).
 pub fn row_counts(
     conn: &mut Conn<'_>,

@@ -12,6 +12,7 @@ mod capability;
 mod cli;
 mod common;
 mod concurrency;
+mod consent_access;
 mod examples;
 mod history;
 mod index;

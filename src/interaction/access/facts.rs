@@ -15,6 +15,8 @@ pub(crate) const DOCTYPE: &str = "doctype";
 pub(crate) const CATEGORY: &str = "category";
 pub(crate) const AUTHOR: &str = "author";
 pub(crate) const DATE: &str = "date";
+/// A DocumentReference's attachment: the `Binary/{id}` it points to.
+pub(crate) const ATTACHMENT: &str = "attachment";
 
 /// The facts of `resource` with `creator` among its authors (when known).
 pub(crate) fn facts_of(
@@ -89,4 +91,30 @@ pub(crate) fn fact_rows(facts: &ResourceFacts) -> Vec<(String, String, String, i
         rows.push((DATE.to_owned(), String::new(), String::new(), at));
     }
     rows
+}
+
+/// The `attachment` rows of a DocumentReference: the Binaries its `content.attachment.url`
+/// points to (`Binary/{id}`, relative or at the end of an absolute URL).
+pub(crate) fn attachment_rows(resource: &Value) -> Vec<(String, String, String, i64)> {
+    if resource.get("resourceType").and_then(Value::as_str) != Some("DocumentReference") {
+        return Vec::new();
+    }
+    resource
+        .get("content")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.pointer("/attachment/url").and_then(Value::as_str))
+        .filter_map(binary_reference)
+        .map(|binary| (ATTACHMENT.to_owned(), String::new(), binary, 0))
+        .collect()
+}
+
+/// `Binary/{id}` of a URL that names a Binary.
+pub(crate) fn binary_reference(url: &str) -> Option<String> {
+    let start = url.rfind("Binary/")?;
+    let reference = &url[start..];
+    let at_boundary = start == 0 || url[..start].ends_with('/');
+    let id = reference.strip_prefix("Binary/")?;
+    (at_boundary && !id.is_empty() && !id.contains('/')).then(|| reference.to_owned())
 }

@@ -9,19 +9,22 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use super::facts::ATTACHMENT;
 use super::facts::stored_facts;
 use super::filter_sql::condition_of;
 use super::records::{load_record, records_naming, subject_lookup};
 use crate::audit::{AccessAction, AccessEvent, AccessOutcome};
+use crate::auth::Principal;
 use crate::consent::{
-    Action, Context, Decision, Obligation, RecordAccess, RecordFacts, Requester, ResourceFacts,
+    Action, Context, Decision, Obligation, Reason, RecordAccess, RecordFacts, Requester,
+    ResourceFacts, RuleId,
 };
 use crate::interaction::context::{RequestContext, Services};
 use crate::interaction::error::InteractionError;
 use crate::search::compartment::patient_ids;
 use crate::search::extract::extract;
-use crate::storage::Conn;
 use crate::storage::search::{Condition, RecordCondition, RecordsFilter};
+use crate::storage::{Conn, index, versions};
 
 /// The consent side of one request.
 pub(crate) struct Gate<'a> {
@@ -44,13 +47,35 @@ impl<'a> Gate<'a> {
         services: &'a Services,
         request: &'a RequestContext,
     ) -> Result<Self, InteractionError> {
-        let lookup = subject_lookup(conn, &request.principal)?;
+        Self::open_for(conn, services, request, &request.principal)
+    }
+
+    /// The gate of `principal` (another subject than the caller's, for an explanation),
+    /// recording on `request`'s audit sink.
+    pub(crate) fn open_for(
+        conn: &mut Conn<'_>,
+        services: &'a Services,
+        request: &'a RequestContext,
+        principal: &Principal,
+    ) -> Result<Self, InteractionError> {
+        let lookup = subject_lookup(conn, principal)?;
         Ok(Self {
             services,
             request,
-            context: Context::from_principal(&request.principal, &lookup, request.now_millis),
+            context: Context::from_principal(principal, &lookup, request.now_millis),
             records: HashMap::new(),
         })
+    }
+
+    /// Whether the subject is the patient, or their legal representative, of `patient`'s
+    /// record.
+    pub(crate) fn is_patient_side_of(&self, patient: &str) -> bool {
+        match &self.context.requester {
+            Requester::Patient { patient_id } | Requester::Representative { patient_id, .. } => {
+                patient_id == patient
+            }
+            _ => false,
+        }
     }
 
     /// Whether the subject is a professional.
@@ -95,6 +120,9 @@ impl<'a> Gate<'a> {
         resource: &Value,
         current: bool,
     ) -> Result<Verdict, InteractionError> {
+        if res_type == "Binary" && !self.is_system() {
+            return self.decide_binary(conn, action, id, resource);
+        }
         let patients = self.patients_of(res_type, id, resource);
         if self.is_system() {
             let decision = self
@@ -122,6 +150,71 @@ impl<'a> Gate<'a> {
         }
         let decision = decision.unwrap_or_else(|| Decision::error("no record to decide on"));
         Ok(Verdict { decision, patients })
+    }
+
+    /// A Binary inherits the decision of the resources that point to it (its
+    /// `securityContext`, the DocumentReferences whose attachment is it): reading it is
+    /// reading them, changing it is updating them. Unlinked, it may only be created.
+    fn decide_binary(
+        &mut self,
+        conn: &mut Conn<'_>,
+        action: &Action,
+        id: &str,
+        resource: &Value,
+    ) -> Result<Verdict, InteractionError> {
+        let mut containers = index::fact_owners(conn, ATTACHMENT, &format!("Binary/{id}"))?;
+        if let Some((t, i)) = resource
+            .pointer("/securityContext/reference")
+            .and_then(Value::as_str)
+            .and_then(|r| r.split_once('/'))
+            && t != "Binary"
+        {
+            containers.push((t.to_owned(), i.to_owned()));
+        }
+        containers.sort();
+        containers.dedup();
+        let mut verdict: Option<Verdict> = None;
+        let container_action = match action {
+            Action::Read | Action::Search => Action::Read,
+            _ => Action::Update,
+        };
+        for (t, i) in containers {
+            let Some(row) = versions::current(conn, &t, &i)?.filter(|r| !r.is_deleted) else {
+                continue;
+            };
+            let Some(value) = row
+                .content
+                .as_deref()
+                .and_then(|json| serde_json::from_str::<Value>(json).ok())
+            else {
+                continue;
+            };
+            let one = self.decide(conn, &container_action, &t, &i, &value, true)?;
+            verdict = Some(match verdict {
+                None => one,
+                Some(mut earlier) => {
+                    earlier.decision = earlier.decision.and(one.decision);
+                    earlier.patients.extend(one.patients);
+                    earlier
+                }
+            });
+        }
+        Ok(verdict.unwrap_or_else(|| {
+            let reason = |text: &str| Reason::new(RuleId::BinaryUnlinked, text);
+            let decision = if matches!(action, Action::Create) {
+                Decision::permit(vec![reason(
+                    "a Binary is inert until a DocumentReference points to it",
+                )])
+            } else {
+                Decision::deny(reason(
+                    "a Binary no DocumentReference points to is for system clients only",
+                ))
+            };
+            Verdict {
+                decision,
+                patients: Vec::new(),
+            }
+        }))
     }
 
     /// `action` on a resource of `patient`'s record whose facts are given.
@@ -204,10 +297,12 @@ impl<'a> Gate<'a> {
                 }),
             }
         }
-        // Directory data (outside every compartment) is readable by any subject.
+        // Directory data (outside every compartment) is readable by any subject; Binaries,
+        // outside compartments too, are decided one by one through their DocumentReference
+        // (read them by id), so searches leave them out.
         Ok(Some(RecordsFilter {
             records: groups,
-            outside: Condition::All,
+            outside: Condition::Not(Box::new(Condition::TypeIn(vec!["Binary".to_owned()]))),
         }))
     }
 

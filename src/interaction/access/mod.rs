@@ -13,7 +13,7 @@ mod scopes;
 pub(crate) mod searching;
 pub(crate) mod writing;
 
-pub(crate) use facts::{fact_rows, facts_of};
+pub(crate) use facts::{attachment_rows, fact_rows, facts_of};
 pub(crate) use gate::Gate;
 
 pub(crate) use scopes::{TypeGrant, require};

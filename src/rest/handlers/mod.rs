@@ -1,6 +1,7 @@
 //! One handler per interaction. A handler reads HTTP (path, headers, body), runs the
 //! interaction on the blocking pool with the caller's context, and shapes the response.
 
+pub mod consent;
 pub mod instance;
 pub mod login;
 pub mod metadata;

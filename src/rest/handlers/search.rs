@@ -46,7 +46,9 @@ pub async fn search_compartment(
         ));
     }
     let pairs = parse_pairs(request.query_string());
-    let type_name = (type_name != "*").then_some(type_name);
+    // `Patient/{id}/$everything` (FHIR R4 patient-operation-everything): the compartment,
+    // every type, the Patient included, as the subject may see it.
+    let type_name = (type_name != "*" && type_name != "$everything").then_some(type_name);
     let scope = Scope {
         type_name,
         patient: Some(id),
