@@ -73,10 +73,14 @@ fn matching_ids(
         res_type.as_str(),
         Permission::Search,
     )?;
-    let filter = AccessFilter {
+    // …and the consent engine: a conditional write never matches (so never reveals) a
+    // resource its subject may not see.
+    let mut filter = AccessFilter {
         alternatives: grant.alternatives(),
         ..AccessFilter::default()
     };
+    let mut gate = access::Gate::open(conn, services, context)?;
+    access::searching::narrow(conn, &mut gate, &search, None, &mut filter)?;
     let page = PageRequest {
         position: PagePosition::Offset(0),
         count: MATCH_LIMIT,

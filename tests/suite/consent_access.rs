@@ -262,6 +262,25 @@ async fn consent_is_enforced_on_every_path() {
             StatusCode::NOT_FOUND
         );
 
+        // Conditional writes match only what their subject sees: nothing to delete here.
+        let reply = send(
+            &service,
+            fhir_request(
+                Method::DELETE,
+                "/fhir/DocumentReference?_id=d2",
+                &nurse,
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            send(&service, get("/fhir/DocumentReference/d2", &gp))
+                .await
+                .status,
+            StatusCode::OK
+        );
+
         // Break-glass lets another doctor in, but not into masked documents.
         assert_eq!(
             send(&service, get("/fhir/DocumentReference/d1", &emergency))
