@@ -121,7 +121,18 @@ impl Client {
 }
 
 fn patient_body(i: usize) -> Vec<u8> {
-    serde_json::to_vec(&json!({
+    patient_json(i).to_string().into_bytes()
+}
+
+/// A patient whose médecin traitant is `Practitioner/bench-gp` (for W6).
+fn patient_of_gp_body(i: usize) -> Vec<u8> {
+    let mut patient = patient_json(i);
+    patient["generalPractitioner"] = json!([{"reference": "Practitioner/bench-gp"}]);
+    patient.to_string().into_bytes()
+}
+
+fn patient_json(i: usize) -> serde_json::Value {
+    json!({
         "resourceType": "Patient",
         "identifier": [{"system": "urn:oid:1.2.250.1.213.1.4.10", "value": format!("bench-{i}")}],
         "name": [{"family": format!("Family{i}"), "given": ["Hélène", "Marie"]}],
@@ -129,8 +140,7 @@ fn patient_body(i: usize) -> Vec<u8> {
         "birthDate": "1970-03-02",
         "address": [{"line": ["1 rue de la Paix"], "city": "Paris", "postalCode": "75002", "country": "FR"}],
         "telecom": [{"system": "phone", "value": "+33100000000", "use": "home"}]
-    }))
-    .unwrap_or_default()
+    })
 }
 
 /// Runs `clients` threads doing `work` for `seconds`.
@@ -202,8 +212,8 @@ fn bench_backend(label: &str, database_url: &str, data_dir: &Path, seconds: u64)
         &key,
         &config.issuer,
         &TokenRequest {
-            subject: Subject::Practitioner("bench".into()),
-            scope: "user/*.cruds".into(),
+            subject: Subject::System("bench".into()),
+            scope: "system/*.cruds".into(),
             purposes: vec!["TREAT".into()],
             profession: Some("10".into()),
             organization: None,
@@ -249,7 +259,7 @@ fn bench_backend(label: &str, database_url: &str, data_dir: &Path, seconds: u64)
     let mut setup = Client::connect(port, &token).expect("connect");
     let mut ids = Vec::new();
     for i in 0..200 {
-        if let Ok((201, body)) = setup.call("POST", "/fhir/Patient", Some(&patient_body(i)))
+        if let Ok((201, body)) = setup.call("POST", "/fhir/Patient", Some(&patient_of_gp_body(i)))
             && let Some(id) = serde_json::from_slice::<serde_json::Value>(&body)
                 .ok()
                 .and_then(|v| v["id"].as_str().map(str::to_owned))
@@ -326,6 +336,45 @@ fn bench_backend(label: &str, database_url: &str, data_dir: &Path, seconds: u64)
             seconds,
             documents.clone(),
         ));
+    }
+    // W6: the same reads and searches as a professional under the DMP rules (the médecin
+    // traitant of the 200 patients: consent decided, narrowed in SQL, audited) and as a
+    // fully permitted subject (a system client), back to back.
+    let professional = mint(
+        &key,
+        &config.issuer,
+        &TokenRequest {
+            subject: Subject::Practitioner("bench-gp".into()),
+            scope: "user/*.cruds".into(),
+            purposes: vec!["TREAT".into()],
+            profession: Some("10".into()),
+            organization: None,
+            patient: None,
+            ttl_seconds: 3600,
+        },
+        chrono::Utc::now().timestamp(),
+    )
+    .expect("token");
+    for (what, work) in [
+        ("read Patient", read.clone()),
+        (
+            "search DocumentReference?patient=…&type=…",
+            documents.clone(),
+        ),
+    ] {
+        for (who, token) in [
+            ("system client", &token),
+            ("professional under DMP rules", &professional),
+        ] {
+            phases.push(run_phase(
+                &format!("{label}: W6 {what} as {who}, 8 clients"),
+                port,
+                token,
+                8,
+                seconds,
+                work.clone(),
+            ));
+        }
     }
     phases.push(bench_import(label, &services, data_dir));
     phases
@@ -422,6 +471,26 @@ fn main() {
     );
     for phase in &phases {
         report.push_str(&phase.row());
+    }
+    report.push_str(
+        "\nW6 (professional under DMP rules / fully permitted subject, p50 latency):\n\n",
+    );
+    for pair in phases
+        .iter()
+        .filter(|p| p.name.contains(" W6 "))
+        .collect::<Vec<_>>()
+        .chunks(2)
+    {
+        if let [permitted, professional] = pair {
+            report.push_str(&format!(
+                "- {}: {:.2}x latency, {:.2}x throughput\n",
+                professional
+                    .name
+                    .replace(" as professional under DMP rules", ""),
+                professional.percentile(0.5) / permitted.percentile(0.5).max(f64::MIN_POSITIVE),
+                permitted.rate() / professional.rate().max(f64::MIN_POSITIVE),
+            ));
+        }
         report.push('\n');
     }
     println!("{report}");

@@ -258,6 +258,14 @@ impl<'a> Gate<'a> {
             Requester::Patient { patient_id } | Requester::Representative { patient_id, .. } => {
                 vec![patient_id.clone()]
             }
+            // A query that names its patients (`patient=…`, a compartment) is decided on
+            // those records only: the records naming the professional add nothing to it.
+            Requester::Professional(_) if !named.is_empty() => {
+                let mut patients = named.to_vec();
+                patients.sort();
+                patients.dedup();
+                patients
+            }
             Requester::Professional(professional) => {
                 let mut patients = records_naming(
                     conn,
