@@ -467,3 +467,32 @@ async fn concurrent_flushes_all_commit_and_stay_cheap() {
     })
     .await;
 }
+
+#[actix_rt::test]
+async fn a_patient_reads_the_trail_of_their_record() {
+    each_backend(|t| async move {
+        let app = test::init_service(carnet::build_app(t.state())).await;
+        put_patient(&t, json!({"resourceType": "Patient", "id": "p1"}));
+        put_patient(&t, json!({"resourceType": "Patient", "id": "p2"}));
+        flush_access(&t, "dr-1", "p1", AccessOutcome::Granted, false);
+        flush_access(&t, "dr-1", "p2", AccessOutcome::Granted, false);
+        let patient = t.token_for(Subject::Patient("p1".into()), "patient/*.rs");
+        let own = entries(&audit_search(&app, &patient, "patient=Patient/p1").await);
+        assert_eq!(own.len(), 1, "{own:?}");
+        assert_eq!(own[0]["agent"][0]["who"]["reference"], "Practitioner/dr-1");
+        // Another patient's trail stays hidden.
+        let reply = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                "/fhir/AuditEvent?patient=Patient/p2",
+                &patient,
+                None,
+            ),
+        )
+        .await;
+        let leaked = reply.status == StatusCode::OK && !entries(&reply.json()).is_empty();
+        assert!(!leaked, "{}", String::from_utf8_lossy(&reply.body));
+    })
+    .await;
+}
