@@ -4,6 +4,7 @@
 //! kind of event; this one holds what they share. May use `storage`, `consent` (types),
 //! `fhir` and `error`; never HTTP.
 
+pub mod balp;
 pub mod event;
 pub mod login;
 

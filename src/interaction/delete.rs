@@ -7,12 +7,13 @@ use super::access;
 use super::conditional::{Match, single_match};
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
+use super::immutable;
 use super::target;
 use super::write::{check_if_match, save_deletion};
 use crate::auth::Permission;
 use crate::fhir::ids::{ResourceId, ResourceType};
 use crate::storage::Conn;
-use crate::storage::versions;
+use crate::storage::versions::{self, WriteMethod};
 
 /// What a delete did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +74,12 @@ pub(crate) fn delete_in(
     id: &ResourceId,
     if_match: Option<i64>,
 ) -> Result<DeleteOutcome, InteractionError> {
+    immutable::check(
+        &context.principal,
+        res_type.as_str(),
+        WriteMethod::Delete,
+        true,
+    )?;
     access::require(
         services,
         &context.principal,

@@ -4,6 +4,7 @@
 //! not depend on `rest`.
 
 mod access;
+pub mod audit_trail;
 pub mod bundle;
 pub mod bundle_entry;
 mod conditional;
@@ -14,6 +15,7 @@ pub mod delete;
 pub mod error;
 pub mod history;
 pub mod identify;
+mod immutable;
 pub mod login;
 pub mod outbox;
 pub mod patch;

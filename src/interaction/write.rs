@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::access;
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
+use super::immutable;
 use super::stored::StoredResource;
 use crate::auth::Permission;
 use crate::fhir::ids::ResourceType;
@@ -97,6 +98,7 @@ pub fn save(
     });
     set_server_fields(&mut content, id, version_id, &format_instant(last_updated));
     let value = Value::Object(content);
+    immutable::check(&context.principal, res_type, method, previous.is_some())?;
     check_write_scopes(services, context, next, &value)?;
     access::writing::check_save(conn, services, context, res_type, id, previous, &value)?;
     let json = serde_json::to_string(&value).map_err(|e| {
@@ -219,6 +221,12 @@ pub fn save_deletion(
     context: &RequestContext,
     current: &CurrentRow,
 ) -> Result<i64, InteractionError> {
+    immutable::check(
+        &context.principal,
+        &current.res_type,
+        WriteMethod::Delete,
+        true,
+    )?;
     let grant = access::require(
         services,
         &context.principal,

@@ -6,6 +6,7 @@ pub mod accounts;
 mod composite_rows;
 mod conn;
 mod error;
+pub mod first_access;
 #[cfg(feature = "sqlite")]
 mod group_commit;
 pub mod history;

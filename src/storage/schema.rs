@@ -216,6 +216,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    professional_first_access (patient_id, practitioner) {
+        patient_id -> Text,
+        practitioner -> Text,
+        first_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     resource_versions,
     current_resources,
@@ -235,4 +243,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     login_challenges,
     outbox,
+    professional_first_access,
 );

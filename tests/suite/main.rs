@@ -8,6 +8,7 @@
 )]
 
 mod architecture;
+mod audit_trail;
 mod capability;
 mod cli;
 mod common;

@@ -3,16 +3,12 @@
 //! transaction, so that it commits with the account change it describes.
 
 use super::Client;
-use crate::audit::AuditSink;
 use crate::audit::login::{LoginEvent, LoginOutcome, login_event};
-use crate::auth::{Principal, PurposeOfUse, Subject};
-use crate::fhir::ids::ResourceId;
-use crate::interaction::context::{RequestContext, Services};
+use crate::interaction::audit_trail::save_audit_event;
+use crate::interaction::context::Services;
 use crate::interaction::error::InteractionError;
-use crate::interaction::write::{NextVersion, save};
 use crate::storage::Conn;
 use crate::storage::accounts::AccountRow;
-use crate::storage::versions::WriteMethod;
 
 /// The name of the login service, as the author of what it writes.
 const SERVICE: &str = "carnet-login";
@@ -47,39 +43,13 @@ pub(super) fn record(
         request_id: &client.request_id,
         recorded_millis: now,
     };
-    let context = RequestContext {
-        principal: service_principal(),
-        request_id: client.request_id.clone(),
-        now_millis: now,
-        audit: AuditSink::default(),
-    };
-    let id = ResourceId::generate();
-    save(
+    save_audit_event(
         conn,
         services,
-        &context,
-        NextVersion {
-            res_type: "AuditEvent",
-            id: id.as_str(),
-            previous: None,
-            method: WriteMethod::Create,
-        },
+        SERVICE,
+        &client.request_id,
+        now,
         login_event(&event),
     )?;
     Ok(())
-}
-
-fn service_principal() -> Principal {
-    Principal {
-        subject: Subject::System(SERVICE.to_owned()),
-        issuer: SERVICE.to_owned(),
-        token_id: None,
-        // It writes its own audit trail and nothing else.
-        scopes: vec!["system/AuditEvent.c".to_owned()],
-        purposes: vec![PurposeOfUse::Operations],
-        profession: None,
-        organization: None,
-        patient: None,
-        expires_at: 0,
-    }
 }

@@ -1,0 +1,148 @@
+//! The audit trail of access decisions (DMP-RULES.md §8): the `AccessEvent`s an
+//! interaction pushed on `RequestContext.audit` become IHE BALP AuditEvents
+//! (`audit::balp`), stored through the ordinary write path (version, search index, patient
+//! compartment: `AuditEvent?patient=` and `?entity=` find them) by a service principal
+//! that may only create AuditEvents. A write calls `record_in` inside its own transaction
+//! (the audit commits with the change, or not at all); reads, searches, history and
+//! operations call `flush`, which commits the events durably in a short transaction of
+//! their own before the answer is sent (SQLite: group commit shares the fsync with the
+//! concurrent writers; PostgreSQL: one small transaction, no lock beyond its rows).
+//! Both also notify the patient of a professional's first access and of every break-glass
+//! access (`notify.rs`), in the same transaction.
+
+mod notify;
+
+use serde_json::{Map, Value};
+
+use super::context::{RequestContext, Services};
+use super::error::InteractionError;
+use super::stored::StoredResource;
+use super::write::{NextVersion, save};
+use crate::audit::balp::{AccessRequest, Requestor, access_event};
+use crate::audit::{AccessEvent, AuditSink};
+use crate::auth::{Principal, PurposeOfUse, Subject};
+use crate::fhir::ids::ResourceId;
+use crate::storage::Conn;
+use crate::storage::versions::WriteMethod;
+
+/// The name of the audit service, as the author of the AuditEvents it stores.
+const SERVICE: &str = "carnet-audit";
+
+/// Stores one AuditEvent per pending access event of `context` (taken from its sink) and
+/// the notifications they call for, inside the caller's transaction. Call it on the
+/// success path of a write, before its transaction commits: if the transaction rolls
+/// back, its audit goes with it.
+pub fn record_in(
+    conn: &mut Conn<'_>,
+    services: &Services,
+    context: &RequestContext,
+) -> Result<(), InteractionError> {
+    let events = context.audit.take();
+    store_events(conn, services, context, &events)
+}
+
+/// Stores the pending access events of `context` in a transaction of their own, durably,
+/// before the caller answers (for reads, searches, history, operations, and refusals). An
+/// error means the request's audit is lost and the request must fail.
+pub fn flush(services: &Services, context: &RequestContext) -> Result<(), InteractionError> {
+    let events = context.audit.take();
+    if events.is_empty() {
+        return Ok(());
+    }
+    services
+        .store
+        .write(|conn| store_events(conn, services, context, &events))
+        .inspect_err(|error| {
+            log::error!(
+                "the audit of request `{}` ({} events) could not be stored: {error}",
+                context.request_id,
+                events.len()
+            );
+        })
+}
+
+fn store_events(
+    conn: &mut Conn<'_>,
+    services: &Services,
+    context: &RequestContext,
+    events: &[AccessEvent],
+) -> Result<(), InteractionError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let principal = &context.principal;
+    let reference = principal.subject.reference();
+    // `Other` purposes are kept as read: `system|code` for another system's code.
+    let purposes: Vec<&str> = principal.purposes.iter().map(PurposeOfUse::code).collect();
+    let request = AccessRequest {
+        requestor: Requestor {
+            reference: reference.as_deref(),
+            name: principal.subject.id(),
+            purposes: &purposes,
+            profession: principal.profession.as_deref(),
+            organization: principal.organization.as_deref(),
+        },
+        request_id: &context.request_id,
+        recorded_millis: context.now_millis,
+    };
+    for event in events {
+        save_audit_event(
+            conn,
+            services,
+            SERVICE,
+            &context.request_id,
+            context.now_millis,
+            access_event(event, &request),
+        )?;
+    }
+    notify::notify_patients(conn, context, events)
+}
+
+/// Stores `event` (an AuditEvent without id) as a new resource written at `now` by the
+/// service `service` for request `request_id`, inside the caller's transaction. The
+/// service may create AuditEvents and nothing else.
+pub(crate) fn save_audit_event(
+    conn: &mut Conn<'_>,
+    services: &Services,
+    service: &str,
+    request_id: &str,
+    now: i64,
+    event: Map<String, Value>,
+) -> Result<StoredResource, InteractionError> {
+    let service_context = RequestContext {
+        principal: service_principal(service),
+        request_id: request_id.to_owned(),
+        now_millis: now,
+        // The audit of the audit is not recorded.
+        audit: AuditSink::default(),
+    };
+    let id = ResourceId::generate();
+    save(
+        conn,
+        services,
+        &service_context,
+        NextVersion {
+            res_type: "AuditEvent",
+            id: id.as_str(),
+            previous: None,
+            method: WriteMethod::Create,
+        },
+        event,
+    )
+}
+
+/// A server-internal system principal named `service` whose only right is to create
+/// AuditEvents.
+fn service_principal(service: &str) -> Principal {
+    Principal {
+        subject: Subject::System(service.to_owned()),
+        issuer: service.to_owned(),
+        token_id: None,
+        scopes: vec!["system/AuditEvent.c".to_owned()],
+        purposes: vec![PurposeOfUse::Operations],
+        profession: None,
+        organization: None,
+        patient: None,
+        expires_at: 0,
+    }
+}
