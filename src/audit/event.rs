@@ -50,21 +50,54 @@ pub struct AccessEvent {
 
 /// The access events of one request, shared by everything that serves it.
 #[derive(Debug, Clone, Default)]
-pub struct AuditSink(Arc<Mutex<Vec<AccessEvent>>>);
+pub struct AuditSink {
+    events: Arc<Mutex<Vec<AccessEvent>>>,
+    coalescing: bool,
+}
 
 impl AuditSink {
+    /// A sink that merges events of the same action, outcome and break-glass into one
+    /// (their patients, resources and reasons together): a bulk load is one AuditEvent per
+    /// transaction, not one per resource.
+    pub fn coalescing() -> Self {
+        Self {
+            events: Arc::default(),
+            coalescing: true,
+        }
+    }
+
     /// Records `event`.
     pub fn push(&self, event: AccessEvent) {
-        if let Ok(mut events) = self.0.lock() {
-            events.push(event);
-        } else {
+        let Ok(mut events) = self.events.lock() else {
             log::error!("the audit sink is poisoned: an access event is lost");
+            return;
+        };
+        let same = |e: &&mut AccessEvent| {
+            e.action == event.action
+                && e.outcome == event.outcome
+                && e.break_glass == event.break_glass
+        };
+        match events.iter_mut().find(|e| self.coalescing && same(e)) {
+            Some(earlier) => {
+                for patient in event.patients {
+                    if !earlier.patients.contains(&patient) {
+                        earlier.patients.push(patient);
+                    }
+                }
+                earlier.resources.extend(event.resources);
+                for reason in event.reasons {
+                    if !earlier.reasons.contains(&reason) {
+                        earlier.reasons.push(reason);
+                    }
+                }
+            }
+            None => events.push(event),
         }
     }
 
     /// Takes the events recorded so far.
     pub fn take(&self) -> Vec<AccessEvent> {
-        self.0
+        self.events
             .lock()
             .map(|mut events| std::mem::take(&mut *events))
             .unwrap_or_default()

@@ -108,7 +108,7 @@ pub fn import_paths(services: &Services, paths: &[PathBuf], show_progress: bool)
 fn import_file(services: &Services, path: &Path) -> Result<(usize, usize), String> {
     let bundle = bundle_of_file(path).map_err(|e| e.to_string())?;
     let now = services.clock.now_millis();
-    let context = RequestContext::new(
+    let context = RequestContext::bulk(
         importer(now),
         format!("import-{}", uuid::Uuid::new_v4()),
         now,

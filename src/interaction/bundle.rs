@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value};
 
 use super::access;
+use super::audit_trail;
 use super::bundle_entry::{Entry, EntryMethod, conditional_reference, parse_entry, patch_document};
 use super::conditional::{Match, single_match};
 use super::context::{RequestContext, Services};
@@ -214,7 +215,7 @@ fn run_transaction(
         .collect::<Result<_, _>>()?;
     let mut planned = plan(services, entries)?;
     check_distinct_targets(&planned)?;
-    let results = services.store.write(|conn| {
+    let results = audit_trail::write_audited(services, context, |conn| {
         resolve_references(conn, services, context, &mut planned)?;
         let mut order: Vec<usize> = (0..planned.len()).collect();
         order.sort_by_key(|&i| (planned[i].entry.method.rank(), i));

@@ -155,3 +155,42 @@ fn other_subject(
         expires_at: context.now_millis / 1000,
     })
 }
+
+impl AccessStatus {
+    /// The answer of `$access`: `Parameters` with `status` and a `reason` per reason.
+    pub fn to_parameters(&self) -> serde_json::Value {
+        let mut parameter = vec![serde_json::json!({"name": "status", "valueCode": self.status})];
+        parameter.extend(self.reasons.iter().map(reason_parameter));
+        serde_json::json!({"resourceType": "Parameters", "parameter": parameter})
+    }
+}
+
+impl Explanation {
+    /// The answer of `$explain`: `Parameters` with `subject`, `decision` (`permit` or
+    /// `deny`) and a `reason` per reason.
+    pub fn to_parameters(&self) -> serde_json::Value {
+        let decision = if self.decision.is_permit() {
+            "permit"
+        } else {
+            "deny"
+        };
+        let mut parameter = vec![
+            serde_json::json!({"name": "subject", "valueString": self.subject}),
+            serde_json::json!({"name": "decision", "valueCode": decision}),
+        ];
+        parameter.extend(self.decision.reasons.iter().map(reason_parameter));
+        serde_json::json!({"resourceType": "Parameters", "parameter": parameter})
+    }
+}
+
+/// A `reason` parameter: the rule id, the Consent provision when one decided, the sentence.
+fn reason_parameter(reason: &Reason) -> serde_json::Value {
+    let mut part = vec![
+        serde_json::json!({"name": "rule", "valueCode": reason.rule.as_str()}),
+        serde_json::json!({"name": "text", "valueString": reason.text}),
+    ];
+    if let Some(consent) = &reason.consent {
+        part.push(serde_json::json!({"name": "consent", "valueString": consent}));
+    }
+    serde_json::json!({"name": "reason", "part": part})
+}

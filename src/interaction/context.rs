@@ -79,4 +79,15 @@ impl RequestContext {
             audit: AuditSink::default(),
         }
     }
+
+    /// The context of a bulk load (`carnet import`): its access events are coalesced, one
+    /// AuditEvent per action and transaction.
+    pub fn bulk(principal: Principal, request_id: String, now_millis: i64) -> Self {
+        Self {
+            principal,
+            request_id,
+            now_millis,
+            audit: AuditSink::coalescing(),
+        }
+    }
 }

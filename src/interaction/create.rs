@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::access;
+use super::audit_trail;
 use super::conditional::{Match, single_match};
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
@@ -41,7 +42,7 @@ pub fn create(
 ) -> Result<CreateOutcome, InteractionError> {
     let res_type = target::resource_type(services, type_name)?;
     let content = check_incoming(services, body, &res_type)?;
-    services.store.write(|conn| {
+    audit_trail::write_audited(services, context, |conn| {
         create_in(
             conn,
             services,

@@ -4,6 +4,7 @@
 //! is 410 and the deletion is a version in the history.
 
 use super::access;
+use super::audit_trail;
 use super::conditional::{Match, single_match};
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
@@ -31,9 +32,9 @@ pub fn delete(
 ) -> Result<DeleteOutcome, InteractionError> {
     let res_type = target::resource_type(services, type_name)?;
     let id = target::resource_id(id)?;
-    services
-        .store
-        .write(|conn| delete_in(conn, services, context, &res_type, &id, if_match))
+    audit_trail::write_audited(services, context, |conn| {
+        delete_in(conn, services, context, &res_type, &id, if_match)
+    })
 }
 
 pub fn delete_conditional(
@@ -43,9 +44,9 @@ pub fn delete_conditional(
     criteria: &str,
 ) -> Result<DeleteOutcome, InteractionError> {
     let res_type = target::resource_type(services, type_name)?;
-    services
-        .store
-        .write(|conn| delete_conditional_in(conn, services, context, &res_type, criteria))
+    audit_trail::write_audited(services, context, |conn| {
+        delete_conditional_in(conn, services, context, &res_type, criteria)
+    })
 }
 
 /// Conditional delete inside the caller's transaction: nothing to do without a match, the

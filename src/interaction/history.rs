@@ -105,7 +105,19 @@ pub fn history(
         } else {
             None
         };
+        let query_string = parameters
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
         if count == 0 {
+            gate.audit(
+                AccessAction::Query,
+                &Decision::permit(Vec::new()),
+                &[],
+                Vec::new(),
+                Some(query_string),
+            );
             return Ok(HistoryPage {
                 entries: Vec::new(),
                 total,
@@ -147,13 +159,7 @@ pub fn history(
             &Decision::permit(Vec::new()),
             &patients,
             resources,
-            Some(
-                parameters
-                    .iter()
-                    .map(|(n, v)| format!("{n}={v}"))
-                    .collect::<Vec<_>>()
-                    .join("&"),
-            ),
+            Some(query_string),
         );
         Ok(HistoryPage {
             entries,

@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use super::audit_trail;
 use super::conditional::{Match, single_match};
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
@@ -26,7 +27,7 @@ pub fn patch(
     let res_type = target::resource_type(services, type_name)?;
     let id = target::resource_id(id)?;
     let operations = parse_patch(patch_document)?;
-    services.store.write(|conn| {
+    audit_trail::write_audited(services, context, |conn| {
         patch_in(
             conn,
             services,
@@ -49,7 +50,7 @@ pub fn patch_conditional(
 ) -> Result<StoredResource, InteractionError> {
     let res_type = target::resource_type(services, type_name)?;
     let operations = parse_patch(patch_document)?;
-    services.store.write(|conn| {
+    audit_trail::write_audited(services, context, |conn| {
         patch_conditional_in(
             conn,
             services,

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use super::audit_trail;
 use super::conditional::{Match, single_match};
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
@@ -35,9 +36,9 @@ pub fn update(
     let id = target::resource_id(id)?;
     let content = check_incoming(services, body, &res_type)?;
     check_body_id(&content, &res_type, Some(&id))?;
-    services
-        .store
-        .write(|conn| update_in(conn, services, context, &res_type, &id, content, if_match))
+    audit_trail::write_audited(services, context, |conn| {
+        update_in(conn, services, context, &res_type, &id, content, if_match)
+    })
 }
 
 /// Conditional update: the criteria pick the resource to update.
@@ -51,7 +52,7 @@ pub fn update_conditional(
 ) -> Result<UpdateOutcome, InteractionError> {
     let res_type = target::resource_type(services, type_name)?;
     let content = check_incoming(services, body, &res_type)?;
-    services.store.write(|conn| {
+    audit_trail::write_audited(services, context, |conn| {
         update_conditional_in(
             conn, services, context, &res_type, criteria, content, if_match,
         )

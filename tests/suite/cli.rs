@@ -111,7 +111,8 @@ fn token_import_and_serve() {
 
     let (ok, out, err) = run(carnet(&data).arg("reindex"));
     assert!(ok, "{err}");
-    assert!(out.contains("re-indexed 4 resource(s)"), "{out}");
+    // The 4 resources imported, and the AuditEvents of the two imports (one per file).
+    assert!(out.contains("re-indexed 6 resource(s)"), "{out}");
 
     let (ok, out, err) = run(carnet(&data).arg("migrate"));
     assert!(ok, "{err}");

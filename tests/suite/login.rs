@@ -374,7 +374,10 @@ async fn logins_failures_and_locks_are_audit_events_of_the_patient() {
         let locked = json!({"identifier": id, "password": "long enough!"});
         send(&service, post_json("/auth/login", &locked)).await;
 
-        let uri = format!("/fhir/AuditEvent?patient=Patient/{patient}&_count=50");
+        // Login events only (the harness's own writes and searches are audited too).
+        let uri = format!(
+            "/fhir/AuditEvent?patient=Patient/{patient}&_count=50&type=http://dicom.nema.org/resources/ontology/DCM|110114"
+        );
         let bundle = send(&service, fhir_request(Method::GET, &uri, &token, None)).await;
         assert_eq!(bundle.status, StatusCode::OK);
         let bundle = bundle.json();
@@ -426,7 +429,12 @@ async fn logins_failures_and_locks_are_audit_events_of_the_patient() {
         .await;
         let all = send(
             &service,
-            fhir_request(Method::GET, "/fhir/AuditEvent?_count=50", &token, None),
+            fhir_request(
+                Method::GET,
+                "/fhir/AuditEvent?_count=50&type=http://dicom.nema.org/resources/ontology/DCM|110114",
+                &token,
+                None,
+            ),
         )
         .await;
         assert_eq!(all.json()["total"], 6);

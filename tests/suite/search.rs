@@ -477,7 +477,12 @@ async fn results_paging_includes_and_errors() {
         assert_eq!(ids(&narrowed, "match"), vec!["Observation/o1"]);
         let everything = send(
             &app,
-            fhir_request(Method::GET, "/fhir/Patient/p1/*", &token, None),
+            fhir_request(
+                Method::GET,
+                "/fhir/Patient/p1/*?_type=Observation,Patient",
+                &token,
+                None,
+            ),
         )
         .await
         .json();

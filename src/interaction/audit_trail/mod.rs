@@ -146,3 +146,30 @@ fn service_principal(service: &str) -> Principal {
         expires_at: 0,
     }
 }
+
+/// Runs `work` in a write transaction and stores the access events it recorded in that
+/// same transaction: the audit of a write commits with it, or not at all.
+pub(crate) fn write_audited<T>(
+    services: &Services,
+    context: &RequestContext,
+    work: impl FnOnce(&mut Conn<'_>) -> Result<T, InteractionError>,
+) -> Result<T, InteractionError> {
+    services.store.write(|conn| {
+        let value = work(conn)?;
+        record_in(conn, services, context)?;
+        Ok(value)
+    })
+}
+
+/// Runs `work` (an interaction), then stores the access events still pending (reads,
+/// searches, refusals) before the answer leaves: a request whose audit cannot be stored
+/// fails.
+pub fn audited<T>(
+    services: &Services,
+    context: &RequestContext,
+    work: impl FnOnce() -> Result<T, InteractionError>,
+) -> Result<T, InteractionError> {
+    let result = work();
+    flush(services, context)?;
+    result
+}

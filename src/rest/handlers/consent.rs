@@ -4,10 +4,10 @@
 //! reading the resource and its reasons).
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::blocking;
-use crate::consent::{Effect, Reason};
+use crate::interaction::audit_trail::audited;
 use crate::interaction::consent_operations::{access_status, explain};
 use crate::rest::errors::RestError;
 use crate::rest::format::output_format;
@@ -25,10 +25,10 @@ pub async fn access(
     let patient = path.into_inner();
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    let status = blocking(move || access_status(&services, &ctx, &patient)).await?;
-    let mut parameter = vec![json!({"name": "status", "valueCode": status.status})];
-    parameter.extend(status.reasons.iter().map(reason_parameter));
-    Ok(parameters(format, parameter))
+    let status =
+        blocking(move || audited(&services, &ctx, || access_status(&services, &ctx, &patient)))
+            .await?;
+    Ok(parameters(format, &status.to_parameters()))
 }
 
 pub async fn explain_access(
@@ -52,43 +52,23 @@ pub async fn explain_access(
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
     let explanation = blocking(move || {
-        explain(
-            &services,
-            &ctx,
-            &type_name,
-            &id,
-            subject.as_deref(),
-            &purposes,
-        )
+        audited(&services, &ctx, || {
+            explain(
+                &services,
+                &ctx,
+                &type_name,
+                &id,
+                subject.as_deref(),
+                &purposes,
+            )
+        })
     })
     .await?;
-    let decision = match explanation.decision.effect {
-        Effect::Permit => "permit",
-        Effect::Deny => "deny",
-    };
-    let mut parameter = vec![
-        json!({"name": "subject", "valueString": explanation.subject}),
-        json!({"name": "decision", "valueCode": decision}),
-    ];
-    parameter.extend(explanation.decision.reasons.iter().map(reason_parameter));
-    Ok(parameters(format, parameter))
+    Ok(parameters(format, &explanation.to_parameters()))
 }
 
-/// A `reason` parameter: the rule id, the Consent provision when one decided, the sentence.
-fn reason_parameter(reason: &Reason) -> Value {
-    let mut part = vec![
-        json!({"name": "rule", "valueCode": reason.rule.as_str()}),
-        json!({"name": "text", "valueString": reason.text}),
-    ];
-    if let Some(consent) = &reason.consent {
-        part.push(json!({"name": "consent", "valueString": consent}));
-    }
-    json!({"name": "reason", "part": part})
-}
-
-fn parameters(format: crate::rest::format::OutputFormat, parameter: Vec<Value>) -> HttpResponse {
-    let body = json!({"resourceType": "Parameters", "parameter": parameter});
+fn parameters(format: crate::rest::format::OutputFormat, body: &Value) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(format.content_type)
-        .body(format.render(&body))
+        .body(format.render(body))
 }

@@ -5,6 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::blocking;
+use crate::interaction::audit_trail::audited;
 use crate::interaction::{delete, history, patch, read, update, vread};
 use crate::rest::bundles::history_bundle;
 use crate::rest::errors::RestError;
@@ -25,7 +26,12 @@ pub async fn read(
     let (type_name, id) = path.into_inner();
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    let resource = blocking(move || read::read(&services, &ctx, &type_name, &id)).await?;
+    let resource = blocking(move || {
+        audited(&services, &ctx, || {
+            read::read(&services, &ctx, &type_name, &id)
+        })
+    })
+    .await?;
     Ok(read_response(&request, format, resource))
 }
 
@@ -39,8 +45,12 @@ pub async fn vread(
     let (type_name, id, version) = path.into_inner();
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    let resource =
-        blocking(move || vread::vread(&services, &ctx, &type_name, &id, &version)).await?;
+    let resource = blocking(move || {
+        audited(&services, &ctx, || {
+            vread::vread(&services, &ctx, &type_name, &id, &version)
+        })
+    })
+    .await?;
     Ok(read_response(&request, format, resource))
 }
 
@@ -57,8 +67,12 @@ pub async fn update(
     let expected = if_match(&request)?;
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    let outcome =
-        blocking(move || update::update(&services, &ctx, &type_name, &id, body, expected)).await?;
+    let outcome = blocking(move || {
+        audited(&services, &ctx, || {
+            update::update(&services, &ctx, &type_name, &id, body, expected)
+        })
+    })
+    .await?;
     let (status, message) = if outcome.created {
         (StatusCode::CREATED, "resource created")
     } else {
@@ -88,9 +102,12 @@ pub async fn patch(
     let expected = if_match(&request)?;
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    let resource =
-        blocking(move || patch::patch(&services, &ctx, &type_name, &id, document, expected))
-            .await?;
+    let resource = blocking(move || {
+        audited(&services, &ctx, || {
+            patch::patch(&services, &ctx, &type_name, &id, document, expected)
+        })
+    })
+    .await?;
     Ok(write_response(
         StatusCode::OK,
         &state.base_url(&request),
@@ -112,8 +129,12 @@ pub async fn delete(
     let expected = if_match(&request)?;
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    let outcome =
-        blocking(move || delete::delete(&services, &ctx, &type_name, &id, expected)).await?;
+    let outcome = blocking(move || {
+        audited(&services, &ctx, || {
+            delete::delete(&services, &ctx, &type_name, &id, expected)
+        })
+    })
+    .await?;
     Ok(delete_response(&request, format, outcome))
 }
 
@@ -163,11 +184,13 @@ pub(crate) async fn history_response(
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
     let page = blocking(move || {
-        let target = history::HistoryTarget {
-            type_name: type_name.as_deref(),
-            id: id.as_deref(),
-        };
-        history::history(&services, &ctx, target, &parameters)
+        audited(&services, &ctx, || {
+            let target = history::HistoryTarget {
+                type_name: type_name.as_deref(),
+                id: id.as_deref(),
+            };
+            history::history(&services, &ctx, target, &parameters)
+        })
     })
     .await?;
     let body = history_bundle(

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use super::blocking;
 use crate::error::ErrorCategory;
+use crate::interaction::audit_trail::audited;
 use crate::interaction::search;
 use crate::rest::bundles::searchset_bundle;
 use crate::rest::errors::RestError;
@@ -118,11 +119,13 @@ async fn run(
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
     let result = blocking(move || {
-        let scope = search::SearchScope {
-            type_name: scope.type_name.as_deref(),
-            patient_compartment: scope.patient.as_deref(),
-        };
-        search::search(&services, &ctx, scope, &pairs, handling)
+        audited(&services, &ctx, || {
+            let scope = search::SearchScope {
+                type_name: scope.type_name.as_deref(),
+                patient_compartment: scope.patient.as_deref(),
+            };
+            search::search(&services, &ctx, scope, &pairs, handling)
+        })
     })
     .await?;
     let body = searchset_bundle(&state.base_url(&request), request.path(), result)?;

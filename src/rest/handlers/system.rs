@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::blocking;
 use super::instance::history_response;
+use crate::interaction::audit_trail::audited;
 use crate::interaction::bundle::process_bundle;
 use crate::rest::bundles::bundle_response;
 use crate::rest::errors::RestError;
@@ -22,7 +23,9 @@ pub async fn batch_or_transaction(
     let body = read_json_body(&request, payload, BodyKind::Resource, state.max_body_bytes).await?;
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    let outcome = blocking(move || process_bundle(&services, &ctx, body)).await?;
+    let outcome =
+        blocking(move || audited(&services, &ctx, || process_bundle(&services, &ctx, body)))
+            .await?;
     let preference = return_preference(&request, ReturnPreference::Minimal);
     let body = bundle_response(&state.base_url(&request), outcome, preference)?;
     Ok(HttpResponse::Ok()

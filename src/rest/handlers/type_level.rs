@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::blocking;
 use super::instance::{delete_response, history_response};
 use crate::error::ErrorCategory;
+use crate::interaction::audit_trail::audited;
 use crate::interaction::create::CreateOutcome;
 use crate::interaction::{create, delete, patch, update, validate};
 use crate::rest::errors::RestError;
@@ -42,9 +43,12 @@ pub async fn create(
     let condition = if_none_exist(&request);
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    let outcome =
-        blocking(move || create::create(&services, &ctx, &type_name, body, condition.as_deref()))
-            .await?;
+    let outcome = blocking(move || {
+        audited(&services, &ctx, || {
+            create::create(&services, &ctx, &type_name, body, condition.as_deref())
+        })
+    })
+    .await?;
     let (status, message) = match &outcome {
         CreateOutcome::Created(_) => (StatusCode::CREATED, "resource created"),
         CreateOutcome::Existing(_) => (
@@ -80,7 +84,9 @@ pub async fn conditional_update(
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
     let outcome = blocking(move || {
-        update::update_conditional(&services, &ctx, &type_name, &query, body, expected)
+        audited(&services, &ctx, || {
+            update::update_conditional(&services, &ctx, &type_name, &query, body, expected)
+        })
     })
     .await?;
     let (status, message) = if outcome.created {
@@ -114,7 +120,9 @@ pub async fn conditional_patch(
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
     let resource = blocking(move || {
-        patch::patch_conditional(&services, &ctx, &type_name, &query, document, expected)
+        audited(&services, &ctx, || {
+            patch::patch_conditional(&services, &ctx, &type_name, &query, document, expected)
+        })
     })
     .await?;
     Ok(write_response(
@@ -138,8 +146,12 @@ pub async fn conditional_delete(
     let query = criteria(&request)?;
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    let outcome =
-        blocking(move || delete::delete_conditional(&services, &ctx, &type_name, &query)).await?;
+    let outcome = blocking(move || {
+        audited(&services, &ctx, || {
+            delete::delete_conditional(&services, &ctx, &type_name, &query)
+        })
+    })
+    .await?;
     Ok(delete_response(&request, format, outcome))
 }
 
@@ -165,6 +177,11 @@ pub async fn validate(
     let body = read_json_body(&request, payload, BodyKind::Resource, state.max_body_bytes).await?;
     let ctx = context(&request, &state, principal);
     let services = state.services.clone();
-    blocking(move || validate::validate(&services, &ctx, &type_name, body)).await?;
+    blocking(move || {
+        audited(&services, &ctx, || {
+            validate::validate(&services, &ctx, &type_name, body)
+        })
+    })
+    .await?;
     Ok(information(StatusCode::OK, format, "the resource is valid"))
 }
