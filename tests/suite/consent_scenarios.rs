@@ -336,7 +336,15 @@ where
 {
     let method = check.request.method.as_str();
     let expect = &check.expect;
-    let single_read = method == "GET" && single_resource_path(&check.request.url).is_some();
+    // A Binary is decided on the DocumentReference pointing to it, which the server finds:
+    // its checks are HTTP only (the DocumentReference's own read check asks the point).
+    let single_read = method == "GET"
+        && single_resource_path(&check.request.url).is_some()
+        && !check
+            .request
+            .url
+            .trim_start_matches('/')
+            .starts_with("Binary/");
     let create = matches!(method, "POST" | "PUT") && expect.status == 201;
     if !single_read && !create {
         let refused_write = is_write(method) && expect.status >= 400;
