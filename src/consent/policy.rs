@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use super::dates::date_range;
 use super::error::ConsentError;
 use super::facts::LabelCode;
+use super::requester::TRE_G15;
 
 /// `Consent.scope` code of privacy consents.
 pub const SCOPE_PATIENT_PRIVACY: &str = "patient-privacy";
@@ -274,14 +275,17 @@ fn parse_provision(
             Some(role) => codings(role, "actor.role")?,
             None => Vec::new(),
         };
+        // R4 requires `actor.reference`; a patient blocking a whole profession (§4.2 "their
+        // role") names no one: a reference with a `display` only, next to a TRE_G15 role,
+        // leaves the role alone to identify the actor.
+        let names_a_profession = roles.iter().any(|(system, _)| system == TRE_G15);
         let reference = match actor.get("reference") {
             None => None,
-            Some(r) => Some(
-                r.get("reference")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| invalid("an `actor.reference` has no `reference`"))?
-                    .to_owned(),
-            ),
+            Some(r) => match r.get("reference").and_then(Value::as_str) {
+                Some(reference) => Some(reference.to_owned()),
+                None if names_a_profession && r.get("identifier").is_none() => None,
+                None => return Err(invalid("an `actor.reference` has no `reference`")),
+            },
         };
         if roles.is_empty() && reference.is_none() {
             return Err(invalid("an `actor` has neither `role` nor `reference`"));
@@ -408,6 +412,29 @@ mod tests {
             grandchild.path,
             "Consent/c1#provision.provision[0].provision[0]"
         );
+    }
+
+    #[test]
+    fn a_profession_alone_may_name_the_actor() {
+        let role = json!({"coding": [{"system": TRE_G15, "code": "70"}]});
+        let consent = json!({"resourceType": "Consent", "status": "active",
+            "provision": {"type": "deny", "actor": [{"role": role,
+                "reference": {"display": "tout masseur-kinésithérapeute"}}]}});
+        let root = ConsentPolicy::from_json(&consent).unwrap().root.unwrap();
+        assert_eq!(root.actors[0].reference, None);
+        assert_eq!(
+            root.actors[0].roles,
+            [(TRE_G15.to_owned(), "70".to_owned())]
+        );
+        // Without a profession, or with an identifier Carnet cannot match, it is refused.
+        for actor in [
+            json!({"role": {"coding": [{"code": "PRCP"}]}, "reference": {"display": "x"}}),
+            json!({"role": role, "reference": {"identifier": {"value": "8100"}}}),
+        ] {
+            let mut bad = consent.clone();
+            bad["provision"]["actor"] = json!([actor]);
+            assert!(ConsentPolicy::from_json(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! on every configured backend.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
@@ -14,7 +15,7 @@ use serde_json::Value;
 
 use carnet::auth::{SigningKey, Subject, TokenRequest, mint};
 use carnet::config::Config;
-use carnet::interaction::Services;
+use carnet::interaction::{Clock, Services};
 use carnet::server;
 
 /// A database for one test, removed when dropped.
@@ -150,6 +151,26 @@ impl TestApp {
             chrono::Utc::now().timestamp(),
         )
         .expect("mint token")
+    }
+}
+
+/// A clock the test moves by hand (set it as `TestApp.services.clock` before `state()`).
+pub struct TestClock(AtomicI64);
+
+impl TestClock {
+    /// A clock at the current time.
+    pub fn now() -> TestClock {
+        TestClock(AtomicI64::new(chrono::Utc::now().timestamp_millis()))
+    }
+
+    pub fn advance(&self, millis: i64) {
+        self.0.fetch_add(millis, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now_millis(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
     }
 }
 

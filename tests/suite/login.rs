@@ -6,39 +6,20 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 use actix_web::http::{Method, StatusCode};
 use actix_web::test;
 use serde_json::{Value, json};
 
 use carnet::auth::login::{CODE_TTL_MILLIS, LOCK_MILLIS};
-use carnet::interaction::Clock;
 use carnet::interaction::login::{self, Contact, Credentials, LoginError, NewAccount, REFUSED};
 use carnet::interaction::outbox;
 
-use crate::common::{Reply, TestApp, each_backend, fhir_request, send};
-
-/// A clock the test moves by hand.
-struct TestClock(AtomicI64);
-
-impl TestClock {
-    fn advance(&self, millis: i64) {
-        self.0.fetch_add(millis, Ordering::SeqCst);
-    }
-}
-
-impl Clock for TestClock {
-    fn now_millis(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+use crate::common::{Reply, TestApp, TestClock, each_backend, fhir_request, send};
 
 /// The app with a test clock and no rate limit (unless a test sets one).
 fn with_test_clock(mut app: TestApp) -> (TestApp, Arc<TestClock>) {
-    let clock = Arc::new(TestClock(AtomicI64::new(
-        chrono::Utc::now().timestamp_millis(),
-    )));
+    let clock = Arc::new(TestClock::now());
     app.services.clock = clock.clone();
     app.config.login_rate_per_minute = 0;
     (app, clock)

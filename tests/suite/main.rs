@@ -14,6 +14,8 @@ mod cli;
 mod common;
 mod concurrency;
 mod consent_access;
+mod consent_scenarios;
+mod consent_scenarios_pdp;
 mod examples;
 mod history;
 mod index;

@@ -1,7 +1,9 @@
 //! Consent on history (FHIR R4 http.html#history): each version is shown only when the
-//! subject may read that version (its own facts), and a deletion only when they could
-//! read the version it deleted. History pages of a subject under consent carry no total:
-//! a count would include what they may not see.
+//! subject may read that version (its own facts) and, for a live resource, its current
+//! version too (DMP-RULES.md §9: a resource the subject may not see now, e.g. masked or
+//! hidden from the patient since, shows none of its versions); a deletion only when they
+//! could read the version it deleted. History pages of a subject under consent carry no
+//! total: a count would include what they may not see.
 
 use std::collections::HashMap;
 
@@ -19,19 +21,47 @@ pub(crate) fn visible_versions(
     gate: &mut Gate<'_>,
     entries: Vec<VersionRow>,
 ) -> Result<Vec<VersionRow>, InteractionError> {
-    let mut latest: HashMap<(String, String), i64> = HashMap::new();
+    // Per resource: its current version, and whether the subject may read it now.
+    let mut latest: HashMap<(String, String), (i64, bool)> = HashMap::new();
     let mut kept = Vec::with_capacity(entries.len());
     for row in entries {
         let key = (row.res_type.clone(), row.res_id.clone());
-        let current_version = match latest.get(&key) {
-            Some(v) => *v,
+        let (current_version, readable_now) = match latest.get(&key) {
+            Some(known) => *known,
             None => {
-                let v = versions::current(conn, &row.res_type, &row.res_id)?
-                    .map_or(0, |c| c.version_id);
-                latest.insert(key, v);
-                v
+                let known = match versions::current(conn, &row.res_type, &row.res_id)? {
+                    Some(current) => {
+                        let live: Option<Value> = current
+                            .content
+                            .as_deref()
+                            .filter(|_| !current.is_deleted)
+                            .and_then(|json| serde_json::from_str(json).ok());
+                        let readable = match live {
+                            Some(value) => gate
+                                .decide(
+                                    conn,
+                                    &Action::Read,
+                                    &row.res_type,
+                                    &row.res_id,
+                                    &value,
+                                    true,
+                                )?
+                                .decision
+                                .is_permit(),
+                            // Deleted: each version (and the deletion) decides alone.
+                            None => true,
+                        };
+                        (current.version_id, readable)
+                    }
+                    None => (0, true),
+                };
+                latest.insert(key, known);
+                known
             }
         };
+        if !readable_now {
+            continue;
+        }
         let content = match &row.content {
             Some(json) => Some(json.clone()),
             // A deletion: decided on the version it deleted.

@@ -58,7 +58,7 @@ pub(crate) fn readable_in(
         StorageError::Corrupt(format!("{}/{}: {e}", resource.res_type, resource.id))
     })?;
     let mut gate = Gate::open(conn, services, context)?;
-    let verdict = gate.decide(
+    let mut verdict = gate.decide(
         conn,
         &Action::Read,
         &resource.res_type,
@@ -66,6 +66,13 @@ pub(crate) fn readable_in(
         &value,
         current,
     )?;
+    if !current && verdict.decision.is_permit() {
+        // An older version of a resource the subject may not see now (masked or hidden
+        // since) is hidden too (DMP-RULES.md §9).
+        if let Some(deny) = denied_now(conn, &mut gate, &resource.res_type, &resource.id)? {
+            verdict.decision = deny;
+        }
+    }
     let reference = format!(
         "{}/{}/_history/{}",
         resource.res_type, resource.id, resource.version_id
@@ -86,6 +93,29 @@ pub(crate) fn readable_in(
         return Err(forbidden);
     }
     Err(hidden(&resource.res_type, &resource.id))
+}
+
+/// The deny of reading the current version of `res_type/id`, if the subject may not read
+/// it (`None` too when it is deleted or unknown: the version at hand then decides alone).
+fn denied_now(
+    conn: &mut Conn<'_>,
+    gate: &mut Gate<'_>,
+    res_type: &str,
+    id: &str,
+) -> Result<Option<crate::consent::Decision>, InteractionError> {
+    let Some(current) = versions::current(conn, res_type, id)? else {
+        return Ok(None);
+    };
+    let live: Option<Value> = current
+        .content
+        .as_deref()
+        .filter(|_| !current.is_deleted)
+        .and_then(|json| serde_json::from_str(json).ok());
+    let Some(value) = live else {
+        return Ok(None);
+    };
+    let verdict = gate.decide(conn, &Action::Read, res_type, id, &value, true)?;
+    Ok((!verdict.decision.is_permit()).then_some(verdict.decision))
 }
 
 /// The 403 of a professional without access to `patient`'s record (the DMP discloses the
