@@ -4,7 +4,8 @@
 //! compartment is the Patient itself or the Patient its `subject`/`patient` references;
 //! the authors are those of `ResourceFacts::from_json` (the creator, a system client,
 //! adds none); labels are set when the version was written. A `Binary` takes the decision
-//! of the DocumentReference of its `securityContext` (DMP-RULES.md §5).
+//! of the resources that point to it (`securityContext`, DocumentReference attachments),
+//! and nobody but a system client reads one nothing points to (DMP-RULES.md §5).
 //! Also the subjects who ask: each patient, the legal representative, a RelatedPerson who
 //! is none, every practitioner with TREAT, some with ETREAT or BTG, one with HPAYMT.
 
@@ -103,15 +104,7 @@ impl<'w> Oracle<'w> {
     /// Whether `context` may read this content (one version) of `res_type`.
     pub fn permits(&self, context: &Context, res_type: &str, content: &Value) -> bool {
         if res_type == "Binary" {
-            let document = content
-                .pointer("/securityContext/reference")
-                .and_then(Value::as_str)
-                .and_then(|r| self.world.entity(r))
-                .and_then(Entity::current);
-            return match document {
-                Some(document) => self.permits(context, "DocumentReference", document),
-                None => false,
-            };
+            return self.permits_binary(context, content);
         }
         let patient = compartment(res_type, content);
         let facts = ResourceFacts::from_json(content, patient.as_deref());
@@ -119,6 +112,42 @@ impl<'w> Oracle<'w> {
         self.policy
             .decide(context, &Action::Read, record, Some(&facts))
             .is_permit()
+    }
+
+    /// A Binary takes the decision of the resources that point to it: its
+    /// `securityContext` and the DocumentReferences whose attachment is it (every one must
+    /// permit); a Binary nothing points to is for system clients only.
+    fn permits_binary(&self, context: &Context, binary: &Value) -> bool {
+        let reference = format!("Binary/{}", binary["id"].as_str().unwrap_or(""));
+        let mut containers: Vec<&Entity> = self
+            .world
+            .entities
+            .iter()
+            .filter(|e| {
+                e.current().is_some_and(|c| {
+                    e.res_type == "DocumentReference"
+                        && c["content"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .any(|content| {
+                                content["attachment"]["url"].as_str() == Some(reference.as_str())
+                            })
+                })
+            })
+            .collect();
+        let context_reference = binary
+            .pointer("/securityContext/reference")
+            .and_then(Value::as_str);
+        containers.extend(context_reference.and_then(|r| self.world.entity(r)));
+        let live: Vec<(&Entity, &Value)> = containers
+            .into_iter()
+            .filter_map(|e| e.current().map(|c| (e, c)))
+            .collect();
+        !live.is_empty()
+            && live
+                .iter()
+                .all(|(e, c)| self.permits(context, &e.res_type, c))
     }
 
     /// Whether `context` may see version `index` (0-based) of `entity`; a deletion is seen

@@ -263,15 +263,13 @@ impl World {
                 document = with_labels(document, random_labels(&mut rng, true));
                 changeable.push(("DocumentReference".into(), id.clone(), document.clone()));
                 put(&mut writes, "DocumentReference", &id, document);
-                put(
-                    &mut writes,
-                    "Binary",
-                    &format!("bin{documents:02}"),
-                    json!({"resourceType": "Binary", "id": format!("bin{documents:02}"),
-                        "contentType": "text/plain",
-                        "securityContext": {"reference": format!("DocumentReference/{id}")},
-                        "data": "c2VjcmV0"}),
-                );
+                let mut binary = json!({"resourceType": "Binary", "id": format!("bin{documents:02}"),
+                    "contentType": "text/plain", "data": "c2VjcmV0"});
+                if rng.chance(70) {
+                    binary["securityContext"] =
+                        json!({"reference": format!("DocumentReference/{id}")});
+                }
+                put(&mut writes, "Binary", &format!("bin{documents:02}"), binary);
             }
             for _ in 0..rng.between(1, 3) {
                 observations += 1;
@@ -320,6 +318,13 @@ impl World {
                 );
             }
         }
+        // A Binary nothing points to: for system clients only.
+        put(
+            &mut writes,
+            "Binary",
+            "orphan",
+            json!({"resourceType": "Binary", "id": "orphan", "contentType": "text/plain", "data": "c2VjcmV0"}),
+        );
         // Second versions with other labels, and some deletions.
         for (res_type, id, mut body) in changeable {
             if rng.chance(25) {
