@@ -135,6 +135,8 @@ struct Search {
     sort: Option<&'static str>,
     /// `(parameter name, value, source type, field, forward)`: `_include` or `_revinclude`.
     include: Option<(&'static str, &'static str, &'static str, &'static str, bool)>,
+    /// A `_has` or a chain, computed on the authorised set only.
+    link: Option<Link>,
     count: Option<usize>,
     total: bool,
     summary_count: bool,
@@ -143,6 +145,7 @@ struct Search {
 impl Search {
     fn uri(&self) -> String {
         let mut pairs = self.params.clone();
+        pairs.extend(self.link.as_ref().map(Link::pair));
         if let Some(sort) = self.sort {
             pairs.push(("_sort".into(), sort.into()));
         }
@@ -175,63 +178,127 @@ impl Search {
             .collect()
     }
 
-    /// Whether the current content of `entity` matches the parameters.
-    fn matches(&self, entity: &Entity) -> bool {
-        let Some(content) = entity.current() else {
-            return false;
-        };
-        if entity.res_type != self.res_type {
+    /// Whether the current content of `entity` matches the parameters; a `_has` or chain
+    /// counts only the linked resources `allowed` lets through.
+    fn matches(&self, world: &World, entity: &Entity, allowed: &dyn Fn(&Entity) -> bool) -> bool {
+        if entity.res_type != self.res_type || entity.current().is_none() {
             return false;
         }
-        self.params.iter().all(|(name, value)| {
-            let values: Vec<&str> = value.split(',').collect();
-            match name.as_str() {
-                "_id" => values.contains(&entity.id.as_str()),
-                "patient" => compartment(&entity.res_type, content)
-                    .is_some_and(|p| values.contains(&format!("Patient/{p}").as_str())),
-                "category" => {
-                    let codes: Vec<String> = match &content["category"] {
-                        Value::Array(items) => items
-                            .iter()
-                            .flat_map(|c| match c {
-                                Value::String(code) => vec![code.clone()],
-                                concept => concept["coding"]
-                                    .as_array()
-                                    .into_iter()
-                                    .flatten()
-                                    .flat_map(|coding| {
-                                        let code = coding["code"].as_str().unwrap_or("");
-                                        let system = coding["system"].as_str().unwrap_or("");
-                                        [code.to_owned(), format!("{system}|{code}")]
-                                    })
-                                    .collect(),
+        let plain = self
+            .params
+            .iter()
+            .all(|(name, value)| param_matches(entity, name, value));
+        plain
+            && self.link.as_ref().is_none_or(|link| {
+                let (name, value) = &link.inner;
+                let linked: Vec<&Entity> = if link.reverse {
+                    world
+                        .entities
+                        .iter()
+                        .filter(|s| s.res_type == link.other_type)
+                        .filter(|s| {
+                            s.current().is_some_and(|c| {
+                                references(c, link.field).contains(&entity.reference())
+                            })
+                        })
+                        .collect()
+                } else {
+                    entity
+                        .current()
+                        .map(|c| references(c, link.field))
+                        .unwrap_or_default()
+                        .iter()
+                        .filter(|r| r.starts_with(&format!("{}/", link.other_type)))
+                        .filter_map(|r| world.entity(r))
+                        .collect()
+                };
+                linked
+                    .into_iter()
+                    .any(|l| param_matches(l, name, value) && allowed(l))
+            })
+    }
+}
+
+/// A `_has` (reverse) or a chain (forward) through `field` to resources of `other_type`
+/// matching `inner`.
+struct Link {
+    reverse: bool,
+    other_type: &'static str,
+    field: &'static str,
+    inner: (String, String),
+}
+
+impl Link {
+    fn pair(&self) -> (String, String) {
+        let (name, value) = &self.inner;
+        if self.reverse {
+            (
+                format!("_has:{}:{}:{name}", self.other_type, self.field),
+                value.clone(),
+            )
+        } else {
+            (
+                format!("{}:{}.{name}", self.field, self.other_type),
+                value.clone(),
+            )
+        }
+    }
+}
+
+/// Whether the current content of `entity` matches one search parameter.
+fn param_matches(entity: &Entity, name: &str, value: &str) -> bool {
+    let Some(content) = entity.current() else {
+        return false;
+    };
+    let values: Vec<&str> = value.split(',').collect();
+    match name {
+        "_id" => values.contains(&entity.id.as_str()),
+        "patient" => compartment(&entity.res_type, content)
+            .is_some_and(|p| values.contains(&format!("Patient/{p}").as_str())),
+        "category" => {
+            let codes: Vec<String> = match &content["category"] {
+                Value::Array(items) => items
+                    .iter()
+                    .flat_map(|c| match c {
+                        Value::String(code) => vec![code.clone()],
+                        concept => concept["coding"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .flat_map(|coding| {
+                                let code = coding["code"].as_str().unwrap_or("");
+                                let system = coding["system"].as_str().unwrap_or("");
+                                [code.to_owned(), format!("{system}|{code}")]
                             })
                             .collect(),
-                        _ => Vec::new(),
-                    };
-                    values.iter().any(|v| codes.iter().any(|c| c == v))
-                }
-                "type" => content["type"]["coding"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|c| {
-                        values.contains(
-                            &format!(
-                                "{}|{}",
-                                c["system"].as_str().unwrap_or(""),
-                                c["code"].as_str().unwrap_or("")
-                            )
-                            .as_str(),
-                        )
-                    }),
-                "active" => values.contains(&content["active"].to_string().as_str()),
-                "general-practitioner" => references(content, "generalPractitioner")
-                    .iter()
-                    .any(|r| values.contains(&r.as_str())),
-                other => panic!("the oracle does not know the parameter `{other}`"),
-            }
-        })
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            values.iter().any(|v| codes.iter().any(|c| c == v))
+        }
+        "type" => content["type"]["coding"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| {
+                values.contains(
+                    &format!(
+                        "{}|{}",
+                        c["system"].as_str().unwrap_or(""),
+                        c["code"].as_str().unwrap_or("")
+                    )
+                    .as_str(),
+                )
+            }),
+        "active" => values.contains(&content["active"].to_string().as_str()),
+        "gender" => content["gender"]
+            .as_str()
+            .is_some_and(|g| values.contains(&g)),
+        "general-practitioner" => references(content, "generalPractitioner")
+            .iter()
+            .any(|r| values.contains(&r.as_str())),
+        other => panic!("the oracle does not know the parameter `{other}`"),
     }
 }
 
@@ -305,6 +372,7 @@ where
     /// Reads every resource, vreads every version, and reads Binaries as raw content.
     async fn reads(&mut self, asker: &Asker) {
         let world = self.world;
+        let mut missing = BTreeMap::new();
         for entity in &world.entities {
             let class = if entity.res_type == "Binary" {
                 "binary"
@@ -317,6 +385,10 @@ where
             let reply = self.get(&uri, asker).await;
             let deleted = entity.current().is_none();
             self.compare_read(class, asker, &uri, &reply, entity, permitted, deleted);
+            if !permitted && reply.status == StatusCode::NOT_FOUND {
+                self.same_as_missing(class, asker, &uri, &reply, entity, None, &mut missing)
+                    .await;
+            }
             if entity.res_type == "Binary" {
                 self.checks += 1;
                 let raw = send(
@@ -350,7 +422,50 @@ where
                 let permitted = self.oracle.permits_version(&asker.context, entity, index);
                 let reply = self.get(&uri, asker).await;
                 self.compare_read(class, asker, &uri, &reply, entity, permitted, false);
+                if !permitted && reply.status == StatusCode::NOT_FOUND {
+                    let version = Some(index + 1);
+                    self.same_as_missing(class, asker, &uri, &reply, entity, version, &mut missing)
+                        .await;
+                }
             }
+        }
+    }
+
+    /// A hidden resource must answer exactly as a missing one (DMP-RULES.md §9): the body
+    /// of its 404, its id aside, is the body of a read of an id nobody stored.
+    #[expect(clippy::too_many_arguments, reason = "one comparison, its parts named")]
+    async fn same_as_missing(
+        &mut self,
+        class: &'static str,
+        asker: &Asker,
+        uri: &str,
+        reply: &Reply,
+        entity: &Entity,
+        version: Option<usize>,
+        missing: &mut BTreeMap<(String, Option<usize>), String>,
+    ) {
+        let key = (entity.res_type.clone(), version);
+        let absent_id = format!("nx{}", entity.id);
+        if !missing.contains_key(&key) {
+            let suffix = version.map_or(String::new(), |v| format!("/_history/{v}"));
+            let missing_uri = format!("/fhir/{}/{absent_id}{suffix}", entity.res_type);
+            let absent = self.get(&missing_uri, asker).await;
+            let body = String::from_utf8_lossy(&absent.body).replace(&absent_id, "{id}");
+            missing.insert(key.clone(), format!("{} {body}", absent.status));
+        }
+        let body = String::from_utf8_lossy(&reply.body).replace(&entity.id, "{id}");
+        let got = format!("{} {body}", reply.status);
+        if missing.get(&key) != Some(&got) {
+            self.fail(
+                class,
+                "LEAK",
+                asker,
+                format!(
+                    "GET {uri}: the 404 of hidden {} differs from a missing one's: {got} / {}",
+                    entity.reference(),
+                    missing.get(&key).map_or("", String::as_str)
+                ),
+            );
         }
     }
 
@@ -482,11 +597,39 @@ where
             _ => None,
         };
         let summary_count = include.is_none() && rng.chance(15);
+        let link = match res_type {
+            "Patient" if rng.chance(40) => Some(self.random_has(rng)),
+            "DocumentReference" | "Observation" | "AllergyIntolerance" if rng.chance(25) => {
+                let inner = match rng.below(3) {
+                    0 => ("active".to_owned(), rng.chance(50).to_string()),
+                    1 => (
+                        "gender".to_owned(),
+                        (*rng.pick(&["female", "male"])).to_owned(),
+                    ),
+                    _ => (
+                        "general-practitioner".to_owned(),
+                        format!("Practitioner/{}", rng.pick(&world.practitioners).id),
+                    ),
+                };
+                Some(Link {
+                    reverse: false,
+                    other_type: "Patient",
+                    field: if res_type == "AllergyIntolerance" {
+                        "patient"
+                    } else {
+                        "subject"
+                    },
+                    inner,
+                })
+            }
+            _ => None,
+        };
         Search {
             res_type,
             params,
             sort,
             include,
+            link,
             count: if rng.chance(70) {
                 Some(rng.between(1, 4))
             } else {
@@ -494,6 +637,63 @@ where
             },
             total: rng.chance(50),
             summary_count,
+        }
+    }
+
+    /// A `_has` on Patient through the documents, observations or allergies of the record.
+    fn random_has(&self, rng: &mut Rng) -> Link {
+        let world = self.world;
+        let (other_type, field, inner) = match rng.below(5) {
+            0 => (
+                "DocumentReference",
+                "subject",
+                (
+                    "type".to_owned(),
+                    format!("{LOINC}|{}", rng.pick(&DOCUMENT_TYPES)),
+                ),
+            ),
+            1 => (
+                "DocumentReference",
+                "subject",
+                (
+                    "category".to_owned(),
+                    format!("{TRE_A03}|{}", rng.pick(&CLASSES)),
+                ),
+            ),
+            2 => {
+                let documents: Vec<&Entity> = world
+                    .entities
+                    .iter()
+                    .filter(|e| e.res_type == "DocumentReference")
+                    .collect();
+                (
+                    "DocumentReference",
+                    "subject",
+                    ("_id".to_owned(), rng.pick(&documents).id.clone()),
+                )
+            }
+            3 => (
+                "Observation",
+                "subject",
+                (
+                    "category".to_owned(),
+                    (*rng.pick(&OBSERVATION_CATEGORIES)).to_owned(),
+                ),
+            ),
+            _ => (
+                "AllergyIntolerance",
+                "patient",
+                (
+                    "category".to_owned(),
+                    (*rng.pick(&ALLERGY_CATEGORIES)).to_owned(),
+                ),
+            ),
+        };
+        Link {
+            reverse: true,
+            other_type,
+            field,
+            inner,
         }
     }
 
@@ -698,10 +898,11 @@ where
         let class = if binary { "binary" } else { "search" };
         let total_class = if binary { "binary" } else { "total" };
         let named = search.named_patients();
+        let allowed = |e: &Entity| self.permits_current(asker, e);
         let permitted: Vec<&Entity> = world
             .entities
             .iter()
-            .filter(|e| search.matches(e) && self.permits_current(asker, e))
+            .filter(|e| search.matches(world, e, &allowed) && self.permits_current(asker, e))
             .collect();
         let (optional, required): (Vec<&Entity>, Vec<&Entity>) = permitted
             .into_iter()
@@ -813,7 +1014,31 @@ where
                 format!("GET {uri}: repeated across pages {}", joined(&duplicates)),
             );
         }
-        let got: BTreeSet<String> = seen.iter().map(reference_of).collect();
+        let mut got: BTreeSet<String> = seen.iter().map(reference_of).collect();
+        // A `_has` or a chain must not see what the subject may not see.
+        let through_hidden: BTreeSet<String> = got
+            .iter()
+            .filter(|r| {
+                search.link.is_some()
+                    && world.entity(r).is_some_and(|e| {
+                        search.matches(world, e, &|_| true)
+                            && !search.matches(world, e, &|l| self.permits_current(asker, l))
+                    })
+            })
+            .cloned()
+            .collect();
+        if !through_hidden.is_empty() {
+            self.fail(
+                class,
+                "LEAK",
+                asker,
+                format!(
+                    "GET {uri}: matches only through resources the oracle hides: {}",
+                    joined(&through_hidden)
+                ),
+            );
+            got.retain(|r| !through_hidden.contains(r));
+        }
         let hidden = self.hidden_among(asker, &got);
         let what = format!("GET {uri}");
         self.compare_sets(class, asker, &what, &got, &required, &optional, &hidden);
@@ -1241,4 +1466,47 @@ async fn nothing_leaks_in_random_worlds() {
             shown.join("\n")
         );
     }
+}
+
+/// The leak the random worlds found first (seed 1): `_has` looked through every resource,
+/// so a patient learned that their record holds a laboratory result hidden from them.
+#[actix_web::test]
+async fn has_looks_only_through_visible_resources() {
+    each_backend(|app| async move {
+        let service = test::init_service(carnet::build_app(app.state())).await;
+        let system = app.token();
+        let hidden = serde_json::json!({"resourceType": "Observation", "id": "hidden-lab",
+            "status": "final", "subject": {"reference": "Patient/p1"},
+            "meta": {"security": [{"system": "https://mos.esante.gouv.fr/NOS/TRE_A07-StatutVisibiliteDocument/FHIR/TRE-A07-StatutVisibiliteDocument", "code": "INVISIBLE_PATIENT"}]},
+            "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "laboratory"}]}],
+            "code": {"text": "result to announce"}});
+        for (uri, body) in [
+            ("/fhir/Patient/p1", serde_json::json!({"resourceType": "Patient", "id": "p1", "active": true})),
+            ("/fhir/Observation/hidden-lab", hidden),
+        ] {
+            let reply = send(&service, fhir_request(Method::PUT, uri, &system, Some(&body))).await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{uri}");
+        }
+        let patient = app.token_with(carnet::auth::TokenRequest {
+            subject: carnet::auth::Subject::Patient("p1".into()),
+            scope: "user/*.rs".into(),
+            purposes: vec!["TREAT".into()],
+            profession: None,
+            organization: None,
+            patient: None,
+            ttl_seconds: 600,
+        });
+        let uri = "/fhir/Patient?_has:Observation:subject:category=laboratory&_total=accurate";
+        for (token, expected) in [(&system, 1), (&patient, 0)] {
+            let bundle = send(&service, fhir_request(Method::GET, uri, token, None))
+                .await
+                .json();
+            assert_eq!(bundle["total"], expected, "{bundle}");
+            assert_eq!(
+                bundle["entry"].as_array().map_or(0, Vec::len),
+                expected as usize
+            );
+        }
+    })
+    .await;
 }
