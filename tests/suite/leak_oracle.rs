@@ -43,8 +43,9 @@ pub struct Oracle<'w> {
     records: HashMap<String, RecordFacts>,
 }
 
-/// The patient whose compartment holds this content of `res_type`.
-pub fn compartment(res_type: &str, content: &Value) -> Option<String> {
+/// The patient a resource is about (its `subject` or `patient`, the `patient` search
+/// parameter), or the Patient itself.
+pub fn subject_patient(res_type: &str, content: &Value) -> Option<String> {
     if res_type == "Patient" {
         return content["id"].as_str().map(str::to_owned);
     }
@@ -57,6 +58,35 @@ pub fn compartment(res_type: &str, content: &Value) -> Option<String> {
         .as_str()?
         .strip_prefix("Patient/")
         .map(str::to_owned)
+}
+
+/// The patients whose compartments hold this content of `res_type` (FHIR R4
+/// CompartmentDefinition-patient: also a document's Patient author, an observation's
+/// Patient performer, an allergy's Patient recorder or asserter).
+pub fn compartments(res_type: &str, content: &Value) -> Vec<String> {
+    let fields: &[&str] = match res_type {
+        "DocumentReference" => &["author"],
+        "Observation" => &["performer"],
+        "AllergyIntolerance" => &["recorder", "asserter"],
+        _ => &[],
+    };
+    let mut patients: Vec<String> = subject_patient(res_type, content).into_iter().collect();
+    for field in fields {
+        let items: Vec<&Value> = match &content[*field] {
+            Value::Array(items) => items.iter().collect(),
+            Value::Null => Vec::new(),
+            one => vec![one],
+        };
+        patients.extend(
+            items
+                .into_iter()
+                .filter_map(|i| i["reference"].as_str()?.strip_prefix("Patient/"))
+                .map(str::to_owned),
+        );
+    }
+    patients.sort();
+    patients.dedup();
+    patients
 }
 
 impl<'w> Oracle<'w> {
@@ -81,7 +111,7 @@ impl<'w> Oracle<'w> {
                 .iter()
                 .filter(|e| e.res_type == "Consent")
                 .filter_map(Entity::current)
-                .filter(|c| compartment("Consent", c).as_deref() == Some(patient.as_str()))
+                .filter(|c| subject_patient("Consent", c).as_deref() == Some(patient.as_str()))
                 .map(|c| ConsentPolicy::from_json(c).expect("the world's Consents parse"))
                 .collect();
             records.insert(
@@ -106,12 +136,26 @@ impl<'w> Oracle<'w> {
         if res_type == "Binary" {
             return self.permits_binary(context, content);
         }
-        let patient = compartment(res_type, content);
-        let facts = ResourceFacts::from_json(content, patient.as_deref());
-        let record = patient.as_deref().and_then(|p| self.records.get(p));
-        self.policy
-            .decide(context, &Action::Read, record, Some(&facts))
-            .is_permit()
+        let patients = compartments(res_type, content);
+        if patients.is_empty() {
+            let facts = ResourceFacts::from_json(content, None);
+            return self
+                .policy
+                .decide(context, &Action::Read, None, Some(&facts))
+                .is_permit();
+        }
+        // In several compartments: every record must permit it (deny overrides).
+        patients.iter().all(|patient| {
+            let facts = ResourceFacts::from_json(content, Some(patient));
+            self.policy
+                .decide(
+                    context,
+                    &Action::Read,
+                    self.records.get(patient),
+                    Some(&facts),
+                )
+                .is_permit()
+        })
     }
 
     /// A Binary takes the decision of the resources that point to it: its

@@ -281,7 +281,15 @@ impl World {
                     "code": {"text": format!("measure {id}")},
                     "performer": [{"reference": format!("Practitioner/{}", rng.pick(&practitioners).id)}],
                     "effectiveDateTime": "2026-03-01T08:00:00Z"});
-                let observation = with_labels(observation, random_labels(&mut rng, false));
+                let mut observation = with_labels(observation, random_labels(&mut rng, false));
+                // Sometimes another patient performed it: the observation is then in two
+                // compartments, and both records must let it through.
+                if rng.chance(15) {
+                    let other = rng.pick(&patients).clone();
+                    if let Some(performers) = observation["performer"].as_array_mut() {
+                        performers.push(json!({"reference": format!("Patient/{other}")}));
+                    }
+                }
                 changeable.push(("Observation".into(), id.clone(), observation.clone()));
                 put(&mut writes, "Observation", &id, observation);
             }
