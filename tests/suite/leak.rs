@@ -331,6 +331,7 @@ where
     }
 
     /// Compares the answer to a read (or vread) of content the oracle decided on.
+    #[expect(clippy::too_many_arguments, reason = "one comparison, its parts named")]
     fn compare_read(
         &mut self,
         class: &'static str,
@@ -758,6 +759,7 @@ where
 
     /// Sorts the failure of an unexpected set: what the oracle hides is a leak, a
     /// permitted resource that does not belong there is a wrong answer.
+    #[expect(clippy::too_many_arguments, reason = "one comparison, its parts named")]
     fn compare_sets(
         &mut self,
         class: &'static str,
@@ -855,6 +857,7 @@ where
     }
 
     /// Compares the totals stated with what the pages showed and the oracle permits.
+    #[expect(clippy::too_many_arguments, reason = "one comparison, its parts named")]
     fn compare_total(
         &mut self,
         class: &'static str,

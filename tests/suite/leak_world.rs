@@ -186,9 +186,9 @@ impl World {
                 id: format!("pra{n:02}"),
                 // The first is a médecin, so that every world has one.
                 profession: if n == 0 {
-                    "10"
+                    PROFESSIONS[0]
                 } else {
-                    *rng.pick(&PROFESSIONS)
+                    PROFESSIONS[rng.below(PROFESSIONS.len())]
                 },
             })
             .collect();
