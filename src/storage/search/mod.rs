@@ -84,6 +84,7 @@ fn where_clause(
         sql.push(")");
     }
     let mut aliases = Aliases::new(dialect);
+    aliases.restrict_links(filter.records.clone());
     aliases.set_types(
         "r",
         query

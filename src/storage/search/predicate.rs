@@ -3,6 +3,7 @@
 //! `search_reference`, OR-ed values are OR-ed, criteria AND-ed. Prefix semantics follow FHIR
 //! R4 search.html §3.1.1.4 on the inclusive ranges the index stores.
 
+use super::access::{RecordsFilter, records_clause};
 use super::composite::composite_predicate;
 use super::sql::Sql;
 use crate::search::query::{
@@ -38,6 +39,9 @@ pub struct Aliases {
     counter: usize,
     types: std::collections::HashMap<String, Vec<String>>,
     pub(super) dialect: Dialect,
+    /// The records filter of the search: the resources a chain or a `_has` looks through
+    /// must pass it too, or a match would reveal a resource the subject may not see.
+    records: Option<RecordsFilter>,
 }
 
 impl Aliases {
@@ -46,7 +50,19 @@ impl Aliases {
             counter: 0,
             types: std::collections::HashMap::new(),
             dialect,
+            records: None,
         }
+    }
+
+    /// Restricts the resources chains and `_has` look through to `records`.
+    pub(super) fn restrict_links(&mut self, records: Option<RecordsFilter>) {
+        self.records = records;
+    }
+
+    /// ` AND …` of the records filter on the linked row `row`, when there is one.
+    fn links_clause(&mut self, row: &str) -> Option<Sql> {
+        let records = self.records.clone()?;
+        Some(records_clause(&records, row, self))
     }
 
     /// Records that rows of `alias` are of these types (empty: any type).
@@ -85,8 +101,11 @@ pub fn criterion(
                 .push(&format!(" AND {x}.target_type = "))
                 .text(target_type.clone());
             sql.push(" AND ")
-                .append(self::criterion(inner, &t, aliases, now_ms)?)
-                .push(")");
+                .append(self::criterion(inner, &t, aliases, now_ms)?);
+            if let Some(restriction) = aliases.links_clause(&t) {
+                sql.append(restriction);
+            }
+            sql.push(")");
             Ok(sql)
         }
         Criterion::Has {
@@ -108,8 +127,11 @@ pub fn criterion(
             sql.push(&format!(
                 " AND {x}.target_type = {row}.res_type AND {x}.target_id = {row}.res_id AND "
             ));
-            sql.append(self::criterion(inner, &s, aliases, now_ms)?)
-                .push(")");
+            sql.append(self::criterion(inner, &s, aliases, now_ms)?);
+            if let Some(restriction) = aliases.links_clause(&s) {
+                sql.append(restriction);
+            }
+            sql.push(")");
             Ok(sql)
         }
         Criterion::List(ids) => {
