@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use super::access;
 use super::audit_trail;
 use super::conditional::{Match, single_match};
 use super::context::{RequestContext, Services};
@@ -81,6 +82,32 @@ pub(crate) fn patch_conditional_in(
     }
 }
 
+/// The first path a PATCH of a DocumentReference may not touch: DMP-RULES.md §6 (PDSm)
+/// limits it to the status, the security labels and the archive flag (`status`).
+fn outside_pdsm(res_type: &ResourceType, operations: &json_patch::Patch) -> Option<String> {
+    if res_type.as_str() != "DocumentReference" {
+        return None;
+    }
+    const ALLOWED: [&str; 3] = ["/status", "/securityLabel", "/meta/security"];
+    let allowed = |path: &str| {
+        ALLOWED
+            .iter()
+            .any(|a| path == *a || path.starts_with(&format!("{a}/")))
+    };
+    operations.0.iter().find_map(|operation| {
+        use json_patch::PatchOperation as Op;
+        let paths: Vec<String> = match operation {
+            Op::Test(_) => Vec::new(),
+            Op::Add(o) => vec![o.path.to_string()],
+            Op::Remove(o) => vec![o.path.to_string()],
+            Op::Replace(o) => vec![o.path.to_string()],
+            Op::Move(o) => vec![o.from.to_string(), o.path.to_string()],
+            Op::Copy(o) => vec![o.path.to_string()],
+        };
+        paths.into_iter().find(|p| !allowed(p))
+    })
+}
+
 /// Reads a JSON Patch document (400 when it is not one).
 pub(crate) fn parse_patch(document: Value) -> Result<json_patch::Patch, InteractionError> {
     if !document.is_array() {
@@ -119,6 +146,13 @@ pub(crate) fn patch_in(
         }
         Some(row) => row,
     };
+    if let Some(path) = outside_pdsm(res_type, operations) {
+        // Who may not see the document learns nothing of it: 404 first.
+        access::writing::check_readable(conn, services, context, &row)?;
+        return Err(InteractionError::MethodNotAllowed(format!(
+            "a PATCH of a DocumentReference may only change `status`, `securityLabel` and `meta.security` (PDSm), not `{path}`"
+        )));
+    }
     let text = row.content.as_deref().unwrap_or("{}");
     let mut document: Value = serde_json::from_str(text).map_err(|e| {
         InteractionError::Storage(crate::storage::StorageError::Corrupt(e.to_string()))

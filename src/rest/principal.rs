@@ -16,6 +16,7 @@ use super::state::AppState;
 use crate::auth::{AuthError, Principal, bearer_token};
 use crate::error::ErrorCategory;
 use crate::interaction::RequestContext;
+use crate::interaction::audit_trail::authentication_failure;
 
 /// The verified principal of the request.
 #[derive(Debug, Clone)]
@@ -56,12 +57,33 @@ fn authenticate(request: &HttpRequest) -> Result<Principal, RestError> {
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .ok_or(AuthError::Missing)?;
-    let token = bearer_token(header_value)?;
     let now = state.services.clock.now_millis() / 1000;
-    state.verifier.verify(token, now).map_err(|error| {
-        log::info!("authentication refused: {error}");
-        RestError::from(error)
-    })
+    bearer_token(header_value)
+        .and_then(|token| state.verifier.verify(token, now))
+        .map_err(|error| {
+            log::info!("authentication refused: {error}");
+            audit_refusal(request, state, &error);
+            RestError::from(error)
+        })
+}
+
+/// Records a refused authentication in the audit trail, on the blocking pool (the 401 does
+/// not wait for it). Requests without credentials are not attempts and are not recorded.
+pub(crate) fn audit_refusal(request: &HttpRequest, state: &AppState, error: &AuthError) {
+    if matches!(error, AuthError::Missing) {
+        return;
+    }
+    let services = state.services.clone();
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let reason = error.to_string();
+    let address = request.peer_addr().map(|a| a.ip().to_string());
+    drop(actix_web::rt::task::spawn_blocking(move || {
+        authentication_failure(&services, &request_id, &reason, address.as_deref());
+    }));
 }
 
 /// The interaction context of this request.

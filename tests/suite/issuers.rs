@@ -69,6 +69,18 @@ async fn external_issuers_are_trusted_as_configured() {
             let issues = reply.issues();
             assert!(issues.iter().any(|(_, text)| text.contains(says)), "{what}: {issues:?}");
         }
+        // Each refusal is in the audit trail (written off the request's path: wait for it).
+        let query = "/fhir/AuditEvent?type=http://dicom.nema.org/resources/ontology/DCM|110114&outcome=4&_summary=count";
+        let mut recorded = 0;
+        for _ in 0..50 {
+            let reply = send(&service, fhir_request(Method::GET, query, &app.token(), None)).await;
+            recorded = reply.json()["total"].as_i64().unwrap();
+            if recorded >= 6 {
+                break;
+            }
+            actix_rt::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(recorded, 6, "one AuditEvent per refused token");
     })
     .await;
 }

@@ -58,6 +58,11 @@ const SEARCH_TYPES: [&str; 8] = [
     "Practitioner",
     "Binary",
 ];
+/// The types of the world: whole-compartment searches are limited to them, leaving out
+/// the AuditEvents the server writes about the test's own requests (a patient may read
+/// those of their record; they are not part of the generated world).
+const WORLD_TYPES: &str = "&_type=AllergyIntolerance,Binary,Consent,DocumentReference,Observation,Organization,Patient,Practitioner,RelatedPerson";
+
 const COMPARTMENT_TYPES: [&str; 6] = [
     "DocumentReference",
     "Observation",
@@ -746,6 +751,7 @@ where
                 .as_array()
                 .into_iter()
                 .flatten()
+                .filter(|e| !is_audit(e))
                 .map(|e| {
                     let mode = e["search"]["mode"].as_str().unwrap_or("match").to_owned();
                     (mode, e["resource"].clone())
@@ -1103,10 +1109,13 @@ where
         let world = self.world;
         for patient in &world.patients {
             let res_type = *rng.pick(&COMPARTMENT_TYPES);
-            let uri = format!(
+            let mut uri = format!(
                 "/fhir/Patient/{patient}/{res_type}?_count={}",
                 rng.between(2, 6)
             );
+            if res_type == "*" {
+                uri.push_str(WORLD_TYPES);
+            }
             self.compartment(asker, "compartment", patient, res_type, &uri)
                 .await;
         }
@@ -1271,7 +1280,12 @@ where
                     ),
                 );
             }
-            for entry in bundle["entry"].as_array().into_iter().flatten() {
+            for entry in bundle["entry"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|e| !is_audit(e))
+            {
                 let reference = entry["fullUrl"]
                     .as_str()
                     .unwrap_or("")
@@ -1353,7 +1367,7 @@ where
         let world = self.world;
         for patient in &world.patients {
             let uri = format!(
-                "/fhir/Patient/{patient}/$everything?_count={}",
+                "/fhir/Patient/{patient}/$everything?_count={}{WORLD_TYPES}",
                 rng.between(3, 9)
             );
             self.compartment(asker, "everything", patient, "$everything", &uri)
@@ -1588,4 +1602,13 @@ async fn a_resource_in_two_compartments_shows_when_one_is_named() {
         }
     })
     .await;
+}
+
+/// Whether a Bundle entry is one of the AuditEvents the server writes about the test's
+/// own requests (not part of the generated world).
+fn is_audit(entry: &Value) -> bool {
+    entry["resource"]["resourceType"] == "AuditEvent"
+        || entry["fullUrl"]
+            .as_str()
+            .is_some_and(|u| u.contains("/AuditEvent/"))
 }

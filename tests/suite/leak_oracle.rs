@@ -194,14 +194,18 @@ impl<'w> Oracle<'w> {
                 .all(|(e, c)| self.permits(context, &e.res_type, c))
     }
 
-    /// Whether `context` may see version `index` (0-based) of `entity`; a deletion is seen
-    /// when the version it deleted is.
+    /// Whether `context` may see version `index` (0-based) of `entity`: the version itself
+    /// (a deletion: the version it deleted) and, while the resource lives, its current
+    /// version too (a resource hidden now is hidden in all its versions, §9).
     pub fn permits_version(&self, context: &Context, entity: &Entity, index: usize) -> bool {
         let content = entity.versions[..=index]
             .iter()
             .rev()
             .find_map(Option::as_ref);
-        content.is_some_and(|c| self.permits(context, &entity.res_type, c))
+        let visible_now = entity
+            .current()
+            .is_none_or(|current| self.permits(context, &entity.res_type, current));
+        visible_now && content.is_some_and(|c| self.permits(context, &entity.res_type, c))
     }
 
     /// Whether `context` reaches `patient`'s record by break-glass alone: it has ETREAT or

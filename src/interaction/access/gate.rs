@@ -232,6 +232,24 @@ impl<'a> Gate<'a> {
             .decide(&self.context, action, record.as_ref(), Some(facts)))
     }
 
+    /// `action` on `patient`'s record itself (close, reactivate).
+    pub(crate) fn decide_record(
+        &mut self,
+        conn: &mut Conn<'_>,
+        action: &Action,
+        patient: &str,
+    ) -> Result<Verdict, InteractionError> {
+        let record = self.record(conn, patient)?;
+        let decision = self
+            .services
+            .policy
+            .decide(&self.context, action, record.as_ref(), None);
+        Ok(Verdict {
+            decision,
+            patients: vec![patient.to_owned()],
+        })
+    }
+
     /// The `$access` status of the subject on `patient`'s record.
     pub(crate) fn record_access(
         &mut self,
@@ -260,8 +278,13 @@ impl<'a> Gate<'a> {
             }
             // A query that names its patients (`patient=…`, a compartment) is decided on
             // those records only: the records naming the professional add nothing to it.
+            // (and on the records sharing a resource with them, so that a resource in two
+            // compartments is decided on both).
             Requester::Professional(_) if !named.is_empty() => {
                 let mut patients = named.to_vec();
+                patients.sort();
+                patients.dedup();
+                patients.extend(index::patients_sharing_with(conn, &patients)?);
                 patients.sort();
                 patients.dedup();
                 patients

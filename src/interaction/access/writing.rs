@@ -35,6 +35,11 @@ pub(crate) fn check_save(
             AccessAction::Create,
             gate.decide(conn, &Action::Create, res_type, id, new, false)?,
         ),
+        // Closing or reactivating a record is a change of `Patient.active` alone (§7).
+        Some(before) if let Some(lifecycle) = lifecycle_change(res_type, before, new) => (
+            AccessAction::Update,
+            gate.decide_record(conn, &lifecycle, id)?,
+        ),
         Some(before) => {
             readable_before(conn, &mut gate, res_type, id, before)?;
             (
@@ -61,6 +66,20 @@ pub(crate) fn check_delete(
     readable_before(conn, &mut gate, res_type, id, &before)?;
     let verdict = gate.decide(conn, &Action::Delete, res_type, id, &before, true)?;
     conclude(&gate, AccessAction::Delete, res_type, id, verdict)
+}
+
+/// 404 (as for a missing resource) when the subject may not read the live resource `row`.
+pub(crate) fn check_readable(
+    conn: &mut Conn<'_>,
+    services: &Services,
+    context: &RequestContext,
+    row: &CurrentRow,
+) -> Result<(), InteractionError> {
+    let Some(before) = live_content(Some(row))? else {
+        return Ok(());
+    };
+    let mut gate = Gate::open(conn, services, context)?;
+    readable_before(conn, &mut gate, &row.res_type, &row.res_id, &before)
 }
 
 /// The content of a live current row.
@@ -138,6 +157,30 @@ fn change(
         verdict.patients.dedup();
     }
     Ok(verdict)
+}
+
+/// `Close` or `Reactivate` when a Patient changes nothing but `active`.
+fn lifecycle_change(res_type: &str, before: &Value, after: &Value) -> Option<Action> {
+    if res_type != "Patient" {
+        return None;
+    }
+    let active = |v: &Value| v.get("active").and_then(Value::as_bool).unwrap_or(true);
+    let rest = |v: &Value| {
+        let mut copy = v.clone();
+        if let Value::Object(map) = &mut copy {
+            map.remove("meta");
+            map.remove("active");
+        }
+        copy
+    };
+    if rest(before) != rest(after) {
+        return None;
+    }
+    match (active(before), active(after)) {
+        (true, false) => Some(Action::Close),
+        (false, true) => Some(Action::Reactivate),
+        _ => None,
+    }
 }
 
 /// The canonical security labels of a resource.

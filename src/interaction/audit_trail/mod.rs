@@ -173,3 +173,40 @@ pub fn audited<T>(
     flush(services, context)?;
     result
 }
+
+/// Records a refused authentication (a bad, expired or untrusted token; an unknown card
+/// holder) as an AuditEvent (DICOM User Authentication, outcome 4), in a transaction of its
+/// own. Errors are logged: the 401 answer does not wait for them.
+pub fn authentication_failure(
+    services: &Services,
+    request_id: &str,
+    reason: &str,
+    client_address: Option<&str>,
+) {
+    let now = services.clock.now_millis();
+    let event = crate::audit::login::login_event(&crate::audit::login::LoginEvent {
+        outcome: crate::audit::login::LoginOutcome::Failure,
+        reason,
+        subject: None,
+        patient: None,
+        identifier: None,
+        client_address,
+        request_id,
+        recorded_millis: now,
+    });
+    let stored = services.store.write(|conn| {
+        save_audit_event(
+            conn,
+            services,
+            "carnet-authentication",
+            request_id,
+            now,
+            event,
+        )
+    });
+    if let Err(error) = stored {
+        log::error!(
+            "the audit of a refused authentication (request `{request_id}`) could not be stored: {error}"
+        );
+    }
+}
