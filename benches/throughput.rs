@@ -471,6 +471,7 @@ fn main() {
     );
     for phase in &phases {
         report.push_str(&phase.row());
+        report.push('\n');
     }
     report.push_str(
         "\nW6 (professional under DMP rules / fully permitted subject, p50 latency):\n\n",
@@ -491,7 +492,6 @@ fn main() {
                 permitted.rate() / professional.rate().max(f64::MIN_POSITIVE),
             ));
         }
-        report.push('\n');
     }
     println!("{report}");
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");

@@ -35,23 +35,37 @@ pub fn capability_statement(
                 .filter(|p| p.is_supported())
                 .map(|p| json!({"name": p.code(), "definition": p.url(), "type": p.param_type().code()}))
                 .collect();
+            // AuditEvents are immutable through the API (no update, patch or delete).
+            let immutable = resource_type == "AuditEvent";
+            let interactions: Vec<Value> = TYPE_INTERACTIONS
+                .iter()
+                .filter(|code| !immutable || !matches!(**code, "update" | "patch" | "delete"))
+                .map(|code| json!({"code": code}))
+                .collect();
+            let mut operations = vec![
+                json!({"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"}),
+                json!({"name": "explain", "definition": "urn:carnet:OperationDefinition:explain",
+                       "documentation": "GET [type]/[id]/$explain[?subject=&purpose=]: the access decision on the resource and its reasons (see README)"}),
+            ];
+            if resource_type == "Patient" {
+                operations.push(json!({"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}));
+                operations.push(json!({"name": "access", "definition": "urn:carnet:OperationDefinition:access",
+                       "documentation": "GET Patient/[id]/$access: the caller's status on the record (no-record, authorized, not-authorized, blocked, closed)"}));
+            }
             json!({
                 "searchParam": search_params,
                 "searchInclude": ["*"],
                 "searchRevInclude": ["*"],
                 "type": resource_type,
-                "interaction": TYPE_INTERACTIONS.iter().map(|code| json!({"code": code})).collect::<Vec<_>>(),
+                "interaction": interactions,
                 "versioning": "versioned-update",
                 "readHistory": true,
-                "updateCreate": true,
+                "updateCreate": !immutable,
                 "conditionalCreate": true,
                 "conditionalRead": "full-support",
-                "conditionalUpdate": true,
-                "conditionalDelete": "single",
-                "operation": [{
-                    "name": "validate",
-                    "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"
-                }]
+                "conditionalUpdate": !immutable,
+                "conditionalDelete": if immutable { "not-supported" } else { "single" },
+                "operation": operations
             })
         })
         .collect();

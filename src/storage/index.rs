@@ -454,36 +454,46 @@ pub fn compartment_of(
 
 diesel::alias!(resource_compartment as sharing: SharingCompartment);
 
-/// The other patients whose compartments share a resource with the compartments of
-/// `patients` (a resource of two records: an Observation of one patient performed by
-/// another), sorted.
+/// The other patients whose compartments share a resource (of `types`, any when empty)
+/// with the compartments of `patients` (a resource of two records: an Observation of one
+/// patient performed by another), sorted.
 pub fn patients_sharing_with(
     conn: &mut Conn<'_>,
     patients: &[String],
+    types: &[String],
 ) -> Result<Vec<String>, StorageError> {
     if patients.is_empty() {
         return Ok(Vec::new());
     }
-    let query = resource_compartment::table
-        .inner_join(
-            sharing.on(sharing
-                .field(resource_compartment::res_type)
-                .eq(resource_compartment::res_type)
-                .and(
+    macro_rules! sharing_query {
+        () => {{
+            let mut query = resource_compartment::table
+                .inner_join(
+                    sharing.on(sharing
+                        .field(resource_compartment::res_type)
+                        .eq(resource_compartment::res_type)
+                        .and(
+                            sharing
+                                .field(resource_compartment::res_id)
+                                .eq(resource_compartment::res_id),
+                        )),
+                )
+                .filter(resource_compartment::patient_id.eq_any(patients))
+                .filter(
                     sharing
-                        .field(resource_compartment::res_id)
-                        .eq(resource_compartment::res_id),
-                )),
-        )
-        .filter(resource_compartment::patient_id.eq_any(patients))
-        .filter(
-            sharing
-                .field(resource_compartment::patient_id)
-                .ne_all(patients),
-        )
-        .select(sharing.field(resource_compartment::patient_id))
-        .distinct();
-    let mut found = on_conn!(conn, c => query.load::<String>(c))?;
+                        .field(resource_compartment::patient_id)
+                        .ne_all(patients),
+                )
+                .select(sharing.field(resource_compartment::patient_id))
+                .distinct()
+                .into_boxed();
+            if !types.is_empty() {
+                query = query.filter(resource_compartment::res_type.eq_any(types));
+            }
+            query
+        }};
+    }
+    let mut found = on_conn!(conn, c => sharing_query!().load::<String>(c))?;
     found.sort();
     Ok(found)
 }

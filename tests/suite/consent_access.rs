@@ -70,25 +70,7 @@ fn world() -> Vec<Value> {
     ]
 }
 
-fn ids(bundle: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = bundle["entry"]
-        .as_array()
-        .map(|entries| {
-            entries
-                .iter()
-                .map(|e| {
-                    format!(
-                        "{}/{}",
-                        e["resource"]["resourceType"].as_str().unwrap_or(""),
-                        e["resource"]["id"].as_str().unwrap_or("")
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    ids.sort();
-    ids
-}
+use crate::common::entry_ids as ids;
 
 fn parameter<'a>(parameters: &'a Value, name: &str) -> Vec<&'a Value> {
     parameters["parameter"]

@@ -39,25 +39,7 @@ fn launch_token(app: &TestApp, patient: Option<&str>, scope: &str) -> String {
     })
 }
 
-fn ids(bundle: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = bundle["entry"]
-        .as_array()
-        .map(|entries| {
-            entries
-                .iter()
-                .map(|e| {
-                    format!(
-                        "{}/{}",
-                        e["resource"]["resourceType"].as_str().unwrap_or(""),
-                        e["resource"]["id"].as_str().unwrap_or("")
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    ids.sort();
-    ids
-}
+use crate::common::entry_ids as ids;
 
 fn assert_forbidden(reply: &Reply, what: &str) {
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{what}");

@@ -123,7 +123,12 @@ impl<'a> Gate<'a> {
         if res_type == "Binary" && !self.is_system() {
             return self.decide_binary(conn, action, id, resource);
         }
-        let patients = self.patients_of(res_type, id, resource);
+        // The current version's compartment is indexed; another version's is extracted.
+        let patients = if current {
+            index::compartment_of(conn, res_type, id)?
+        } else {
+            self.patients_of(res_type, id, resource)
+        };
         if self.is_system() {
             let decision = self
                 .services
@@ -265,11 +270,14 @@ impl<'a> Gate<'a> {
 
     /// The SQL filter of a search: what the subject may see of each record it may reach
     /// (its own for a patient or representative; for a professional, the records naming
-    /// them plus `named`, the patients the query itself names). `None` for system clients.
+    /// them, or `named`, the patients the query itself names, with the records sharing a
+    /// resource of the searched `types` (all when empty) with them). `None` for system
+    /// clients.
     pub(crate) fn records_filter(
         &mut self,
         conn: &mut Conn<'_>,
         named: &[String],
+        types: &[String],
     ) -> Result<Option<RecordsFilter>, InteractionError> {
         let candidates: Vec<String> = match &self.context.requester {
             Requester::System { .. } => return Ok(None),
@@ -284,7 +292,7 @@ impl<'a> Gate<'a> {
                 let mut patients = named.to_vec();
                 patients.sort();
                 patients.dedup();
-                patients.extend(index::patients_sharing_with(conn, &patients)?);
+                patients.extend(index::patients_sharing_with(conn, &patients, types)?);
                 patients.sort();
                 patients.dedup();
                 patients

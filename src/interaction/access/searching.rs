@@ -43,7 +43,13 @@ pub(crate) fn narrow(
     }
     let mut named = named_patients(query);
     named.extend(compartment.map(str::to_owned));
-    access.records = gate.records_filter(conn, &named)?;
+    let types: Vec<String> = query
+        .resource_type
+        .iter()
+        .chain(query.types.iter())
+        .cloned()
+        .collect();
+    access.records = gate.records_filter(conn, &named, &types)?;
     Ok(())
 }
 
