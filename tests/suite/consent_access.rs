@@ -67,6 +67,12 @@ fn world() -> Vec<Value> {
         json!({"resourceType": "Binary", "id": "b2", "contentType": "text/plain", "data": "c2VjcmV0"}),
         document("d1", "gp", false, "b1"),
         document("d2", "gp", true, "b2"),
+        {
+            let mut hidden = document("d3", "gp", false, "b3");
+            hidden["securityLabel"] = json!([{"coding": [{"system": TRE_A07, "code": "INVISIBLE_PATIENT"},
+                                   {"system": TRE_A07, "code": "MASQUE_PS"}]}]);
+            hidden
+        },
     ]
 }
 
@@ -172,7 +178,11 @@ async fn consent_is_enforced_on_every_path() {
             .json();
         assert_eq!(
             ids(&bundle),
-            ["DocumentReference/d1", "DocumentReference/d2"]
+            [
+                "DocumentReference/d1",
+                "DocumentReference/d2",
+                "DocumentReference/d3"
+            ]
         );
         let status = send(&service, get("/fhir/Patient/p1/$access", &gp))
             .await

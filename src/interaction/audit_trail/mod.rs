@@ -86,16 +86,65 @@ fn store_events(
         recorded_millis: context.now_millis,
     };
     for event in events {
+        let mut audit = access_event(event, &request);
+        hide_like_its_resources(conn, &mut audit, event)?;
         save_audit_event(
             conn,
             services,
             SERVICE,
             &context.request_id,
             context.now_millis,
-            access_event(event, &request),
+            audit,
         )?;
     }
     notify::notify_patients(conn, context, events)
+}
+
+/// Labels that hide a resource from the patient or their representative (DMP-RULES §5).
+const HIDING_LABELS: [&str; 2] = ["INVISIBLE_PATIENT", "INVISIBLE_REPRESENTANTS_LEGAUX"];
+
+/// An AuditEvent naming a resource hidden from the patient (or their representative)
+/// carries the same label, so that reading the trail never reveals that it exists.
+fn hide_like_its_resources(
+    conn: &mut Conn<'_>,
+    audit: &mut serde_json::Map<String, serde_json::Value>,
+    event: &AccessEvent,
+) -> Result<(), InteractionError> {
+    let mut hiding: Vec<&str> = Vec::new();
+    for reference in &event.resources {
+        let mut parts = reference.split('/');
+        let (Some(res_type), Some(id)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        for (system, code) in crate::storage::index::labels_of(conn, res_type, id)? {
+            if system == crate::fhir::labels::TRE_A07
+                && let Some(label) = HIDING_LABELS.iter().find(|l| **l == code)
+                && !hiding.contains(label)
+            {
+                hiding.push(label);
+            }
+        }
+    }
+    if hiding.is_empty() {
+        return Ok(());
+    }
+    let meta = audit
+        .entry("meta")
+        .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+    if let serde_json::Value::Object(meta) = meta {
+        let security = meta
+            .entry("security")
+            .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+        if let serde_json::Value::Array(security) = security {
+            for label in hiding {
+                security.push(serde_json::json!({
+                    "system": crate::fhir::labels::TRE_A07,
+                    "code": label
+                }));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Stores `event` (an AuditEvent without id) as a new resource written at `now` by the
