@@ -232,10 +232,10 @@ impl ResourceFacts {
             .flat_map(|(_, paths)| paths.iter())
             .find_map(|path| {
                 let value = at_path(resource, path).into_iter().next()?;
-                super::dates::date_range(value.as_str()?).map(|(low, _)| low)
+                crate::fhir::dates::date_range(value.as_str()?).map(|(low, _)| low)
             });
         let set_at = text(resource.pointer("/meta/lastUpdated"))
-            .and_then(|t| super::dates::date_range(&t))
+            .and_then(|t| crate::fhir::dates::date_range(&t))
             .map(|(low, _)| low);
         let labels = labels::security_labels(resource)
             .into_iter()
@@ -365,11 +365,11 @@ mod tests {
             "the typo is an alias"
         );
         assert!(facts.has_label(&LabelCode::new(V3_CONFIDENTIALITY, "R")));
-        let set = super::super::dates::date_range("2026-01-01T00:00:00Z").map(|r| r.0);
+        let set = crate::fhir::dates::date_range("2026-01-01T00:00:00Z").map(|r| r.0);
         assert_eq!(facts.label_set_at(&LabelCode::masque_ps()), Some(set));
         assert_eq!(
             facts.date_millis,
-            super::super::dates::date_range("2025-12-01").map(|r| r.0)
+            crate::fhir::dates::date_range("2025-12-01").map(|r| r.0)
         );
     }
 

@@ -11,7 +11,6 @@
 //! and the matrix loaded once (`AccessMatrix::bundled`); the caller caches both.
 
 mod constraint;
-mod dates;
 mod decision;
 mod error;
 mod facts;

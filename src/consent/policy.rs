@@ -11,10 +11,10 @@
 
 use serde_json::{Map, Value};
 
-use super::dates::date_range;
 use super::error::ConsentError;
 use super::facts::LabelCode;
 use super::requester::TRE_G15;
+use crate::fhir::dates::date_range;
 
 /// `Consent.scope` code of privacy consents.
 pub const SCOPE_PATIENT_PRIVACY: &str = "patient-privacy";

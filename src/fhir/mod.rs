@@ -3,6 +3,7 @@
 //! OperationOutcome. Depends on `error` only; the typed fhir-sdk models live in the
 //! `carnet-typed` crate so that their costly deserialisers are not rebuilt with this one.
 
+pub mod dates;
 pub mod ids;
 pub mod instant;
 pub mod labels;

@@ -12,6 +12,7 @@ use crate::audit::AccessAction;
 use crate::auth::Permission;
 use crate::consent::Decision;
 use crate::search::extract::date_range;
+use crate::search::query_string::join_pairs;
 use crate::storage::history::{self, HistoryFilter, HistoryScope};
 use crate::storage::versions::{self, VersionRow};
 
@@ -105,11 +106,7 @@ pub fn history(
         } else {
             None
         };
-        let query_string = parameters
-            .iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join("&");
+        let query_string = join_pairs(parameters);
         if count == 0 {
             gate.audit(
                 AccessAction::Query,

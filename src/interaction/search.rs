@@ -18,6 +18,7 @@ use crate::auth::Permission;
 use crate::search::query::{
     Criterion, Handling, SearchQuery, SummaryMode, TotalMode, parse_search,
 };
+use crate::search::query_string::join_pairs;
 use crate::storage::search::{
     self, AccessAlternative, AccessFilter, FoundRow, PagePosition, PageRequest,
 };
@@ -113,11 +114,7 @@ pub fn search(
     };
     let now = context.now_millis;
     let compartment = scope.patient_compartment;
-    let query_string = pairs
-        .iter()
-        .map(|(n, v)| format!("{n}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
+    let query_string = join_pairs(pairs);
     let (found, included) = services.store.read(|conn| {
         let mut gate = Gate::open(conn, services, context)?;
         access::searching::narrow(conn, &mut gate, &query, compartment, &mut access)?;

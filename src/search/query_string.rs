@@ -8,6 +8,15 @@ pub fn parse_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `name=value&…` of decoded pairs, as written (for the audit trail, not for a URL).
+pub fn join_pairs(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
