@@ -17,7 +17,7 @@ use crate::fhir::outcome::{OutcomeIssue, Severity};
 use crate::fhir::resource::set_server_fields;
 use crate::fhir::validate::validate_resource;
 use crate::search::compartment::patient_ids;
-use crate::search::extract::extract;
+use crate::search::extract::{IndexEntry, extract};
 use crate::storage::Conn;
 use crate::storage::index::{self, IndexRows};
 use crate::storage::versions::{self, CurrentRow, NewVersion, WriteMethod};
@@ -212,6 +212,97 @@ pub fn index_resource(
         facts: &facts,
     };
     Ok(index::replace(conn, res_type, id, &rows, replacing)?)
+}
+
+/// A resource created by Carnet itself (an AuditEvent), made ready before its transaction:
+/// its JSON, search values, compartment, labels and facts are computed outside the lock of
+/// the shared writer, so that the transaction only inserts rows (`insert_prepared`).
+pub(crate) struct PreparedCreate {
+    res_type: String,
+    id: String,
+    last_updated: i64,
+    author: Option<String>,
+    json: String,
+    entries: Vec<IndexEntry>,
+    patients: Vec<String>,
+    labels: Vec<(String, String)>,
+    facts: Vec<(String, String, String, i64)>,
+}
+
+/// Prepares `content` as version 1 of a new `res_type/id` written by `context`'s principal
+/// (which must be allowed to create it: the same immutability and scope checks as `save`;
+/// the principal is a system service, outside consent).
+pub(crate) fn prepare_create(
+    services: &Services,
+    context: &RequestContext,
+    res_type: &str,
+    id: &str,
+    mut content: Map<String, Value>,
+) -> Result<PreparedCreate, InteractionError> {
+    immutable::check(&context.principal, res_type, WriteMethod::Create, false)?;
+    let next = NextVersion {
+        res_type,
+        id,
+        previous: None,
+        method: WriteMethod::Create,
+    };
+    set_server_fields(&mut content, id, 1, &format_instant(context.now_millis));
+    let value = Value::Object(content);
+    check_write_scopes(services, context, next, &value)?;
+    let json = serde_json::to_string(&value).map_err(|e| {
+        InteractionError::invalid(format!("the resource cannot be serialised: {e}"))
+    })?;
+    let author = context.principal.subject.reference();
+    let entries = extract(&services.registry, res_type, &value);
+    let patients = patient_ids(&services.registry, res_type, id, &entries);
+    let mut facts = access::fact_rows(&access::facts_of(&value, None, author.as_deref()));
+    facts.extend(access::attachment_rows(&value));
+    Ok(PreparedCreate {
+        res_type: res_type.to_owned(),
+        id: id.to_owned(),
+        last_updated: context.now_millis,
+        labels: security_labels(&value),
+        author,
+        json,
+        entries,
+        patients,
+        facts,
+    })
+}
+
+/// Stores a prepared resource inside the caller's transaction: its version, current row
+/// and index rows.
+pub(crate) fn insert_prepared(
+    conn: &mut Conn<'_>,
+    prepared: &PreparedCreate,
+) -> Result<(), InteractionError> {
+    versions::put_version(
+        conn,
+        &NewVersion {
+            res_type: &prepared.res_type,
+            res_id: &prepared.id,
+            version_id: 1,
+            replaces: None,
+            last_updated: prepared.last_updated,
+            method: WriteMethod::Create,
+            content: Some(&prepared.json),
+            author: prepared.author.as_deref(),
+        },
+    )?;
+    let rows = IndexRows {
+        entries: &prepared.entries,
+        patients: &prepared.patients,
+        labels: &prepared.labels,
+        version_time: prepared.last_updated,
+        facts: &prepared.facts,
+    };
+    Ok(index::replace(
+        conn,
+        &prepared.res_type,
+        &prepared.id,
+        &rows,
+        false,
+    )?)
 }
 
 /// Records the deletion of the live resource `current` as a new version; returns it.

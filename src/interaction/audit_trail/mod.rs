@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::stored::StoredResource;
-use super::write::{NextVersion, save};
+use super::write::{NextVersion, PreparedCreate, insert_prepared, prepare_create, save};
 use crate::audit::balp::{AccessRequest, Requestor, access_event};
 use crate::audit::{AccessEvent, AuditSink};
 use crate::auth::{Principal, PurposeOfUse, Subject};
@@ -38,20 +38,26 @@ pub fn record_in(
     context: &RequestContext,
 ) -> Result<(), InteractionError> {
     let events = context.audit.take();
-    store_events(conn, services, context, &events)
+    let prepared = prepare_events(services, context, &events)?;
+    store_events(conn, services, context, &events, prepared)
 }
 
 /// Stores the pending access events of `context` in a transaction of their own, durably,
 /// before the caller answers (for reads, searches, history, operations, and refusals). An
-/// error means the request's audit is lost and the request must fail.
+/// error means the request's audit is lost and the request must fail. The AuditEvents are
+/// built and indexed in memory first: the transaction (on SQLite, the shared writer of the
+/// group commit) only inserts their rows.
 pub fn flush(services: &Services, context: &RequestContext) -> Result<(), InteractionError> {
     let events = context.audit.take();
     if events.is_empty() {
         return Ok(());
     }
-    services
-        .store
-        .write(|conn| store_events(conn, services, context, &events))
+    prepare_events(services, context, &events)
+        .and_then(|prepared| {
+            services
+                .store
+                .write(|conn| store_events(conn, services, context, &events, prepared))
+        })
         .inspect_err(|error| {
             log::error!(
                 "the audit of request `{}` ({} events) could not be stored: {error}",
@@ -61,14 +67,21 @@ pub fn flush(services: &Services, context: &RequestContext) -> Result<(), Intera
         })
 }
 
-fn store_events(
-    conn: &mut Conn<'_>,
+/// An AuditEvent ready to store: its JSON (kept for the rare case where it must be
+/// labelled, see `hide_like_its_resources`) and its rows, computed outside any transaction.
+struct PendingAudit {
+    audit: Map<String, Value>,
+    prepared: PreparedCreate,
+}
+
+/// Builds the AuditEvents of `events` and their index rows.
+fn prepare_events(
     services: &Services,
     context: &RequestContext,
     events: &[AccessEvent],
-) -> Result<(), InteractionError> {
+) -> Result<Vec<PendingAudit>, InteractionError> {
     if events.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let principal = &context.principal;
     let reference = principal.subject.reference();
@@ -85,17 +98,47 @@ fn store_events(
         request_id: &context.request_id,
         recorded_millis: context.now_millis,
     };
-    for event in events {
-        let mut audit = access_event(event, &request);
-        hide_like_its_resources(conn, &mut audit, event)?;
-        save_audit_event(
-            conn,
-            services,
-            SERVICE,
-            &context.request_id,
-            context.now_millis,
-            audit,
-        )?;
+    let service = service_context(SERVICE, &context.request_id, context.now_millis);
+    events
+        .iter()
+        .map(|event| {
+            let audit = access_event(event, &request);
+            let id = ResourceId::generate();
+            let prepared =
+                prepare_create(services, &service, "AuditEvent", id.as_str(), audit.clone())?;
+            Ok(PendingAudit { audit, prepared })
+        })
+        .collect()
+}
+
+/// Stores the prepared AuditEvents of `events` and the notifications they call for.
+fn store_events(
+    conn: &mut Conn<'_>,
+    services: &Services,
+    context: &RequestContext,
+    events: &[AccessEvent],
+    pending: Vec<PendingAudit>,
+) -> Result<(), InteractionError> {
+    for (
+        event,
+        PendingAudit {
+            mut audit,
+            prepared,
+        },
+    ) in events.iter().zip(pending)
+    {
+        if hide_like_its_resources(conn, &mut audit, event)? {
+            save_audit_event(
+                conn,
+                services,
+                SERVICE,
+                &context.request_id,
+                context.now_millis,
+                audit,
+            )?;
+        } else {
+            insert_prepared(conn, &prepared)?;
+        }
     }
     notify::notify_patients(conn, context, events)
 }
@@ -104,12 +147,13 @@ fn store_events(
 const HIDING_LABELS: [&str; 2] = ["INVISIBLE_PATIENT", "INVISIBLE_REPRESENTANTS_LEGAUX"];
 
 /// An AuditEvent naming a resource hidden from the patient (or their representative)
-/// carries the same label, so that reading the trail never reveals that it exists.
+/// carries the same label, so that reading the trail never reveals that it exists. True
+/// when it added a label.
 fn hide_like_its_resources(
     conn: &mut Conn<'_>,
     audit: &mut serde_json::Map<String, serde_json::Value>,
     event: &AccessEvent,
-) -> Result<(), InteractionError> {
+) -> Result<bool, InteractionError> {
     let mut hiding: Vec<&str> = Vec::new();
     for reference in &event.resources {
         let mut parts = reference.split('/');
@@ -126,7 +170,7 @@ fn hide_like_its_resources(
         }
     }
     if hiding.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let meta = audit
         .entry("meta")
@@ -144,7 +188,7 @@ fn hide_like_its_resources(
             }
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Stores `event` (an AuditEvent without id) as a new resource written at `now` by the
@@ -158,13 +202,7 @@ pub(crate) fn save_audit_event(
     now: i64,
     event: Map<String, Value>,
 ) -> Result<StoredResource, InteractionError> {
-    let service_context = RequestContext {
-        principal: service_principal(service),
-        request_id: request_id.to_owned(),
-        now_millis: now,
-        // The audit of the audit is not recorded.
-        audit: AuditSink::default(),
-    };
+    let service_context = service_context(service, request_id, now);
     let id = ResourceId::generate();
     save(
         conn,
@@ -178,6 +216,17 @@ pub(crate) fn save_audit_event(
         },
         event,
     )
+}
+
+/// The context in which the service `service` writes the audit of request `request_id`.
+fn service_context(service: &str, request_id: &str, now: i64) -> RequestContext {
+    RequestContext {
+        principal: service_principal(service),
+        request_id: request_id.to_owned(),
+        now_millis: now,
+        // The audit of the audit is not recorded.
+        audit: AuditSink::default(),
+    }
 }
 
 /// A server-internal system principal named `service` whose only right is to create
