@@ -73,6 +73,7 @@ pub fn services(store: Store) -> Result<Services, StartError> {
             AccessMatrix::bundled()?,
             PolicyConfig::default(),
         )),
+        records: Arc::default(),
     })
 }
 

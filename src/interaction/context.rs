@@ -57,6 +57,8 @@ pub struct Services {
     pub limits: Limits,
     /// The consent policy: the access matrix and its settings, loaded once.
     pub policy: Arc<Policy>,
+    /// Parsed patient records kept across requests, checked against their stamp.
+    pub records: Arc<super::access::RecordCache>,
 }
 
 /// One request: who asks, its correlation id and when it arrived.

@@ -29,6 +29,7 @@ pub mod validate;
 pub mod vread;
 mod write;
 
+pub use access::RecordCache;
 pub use context::{Clock, Limits, RequestContext, Services, SystemClock};
 pub use error::InteractionError;
 pub use stored::StoredResource;

@@ -13,8 +13,10 @@ pub mod history;
 pub mod index;
 pub mod outbox;
 mod pool;
+pub mod record_stamp;
 mod schema;
 pub mod search;
+pub mod stored_facts;
 pub mod versions;
 
 pub use conn::{Conn, Store};

@@ -14,6 +14,7 @@ mod cli;
 mod common;
 mod concurrency;
 mod consent_access;
+mod consent_changes;
 mod consent_scenarios;
 mod consent_scenarios_pdp;
 mod examples;

@@ -6,8 +6,6 @@
 use serde_json::Value;
 
 use crate::consent::{Label, LabelCode, ResourceFacts};
-use crate::interaction::error::InteractionError;
-use crate::storage::{Conn, index, versions};
 
 /// Index row kinds of `resource_fact`.
 pub(crate) const CLASS: &str = "class";
@@ -34,20 +32,16 @@ pub(crate) fn facts_of(
     facts
 }
 
-/// The facts of a stored resource `res_type/id` (any version, `resource`), with its
-/// creator and, for the current version, the times its labels were set.
-pub(crate) fn stored_facts(
-    conn: &mut Conn<'_>,
-    res_type: &str,
-    id: &str,
+/// The facts of `resource` with `creator` among its authors and, when known (`times`: the
+/// current version's `(system, code, set_at)`), the time each label was set.
+pub(crate) fn facts_with(
     resource: &Value,
     patient: Option<&str>,
-    current: bool,
-) -> Result<ResourceFacts, InteractionError> {
-    let creator = versions::creator(conn, res_type, id)?;
-    let mut facts = facts_of(resource, patient, creator.as_deref());
-    if current {
-        let times = index::label_times_of(conn, res_type, id)?;
+    creator: Option<&str>,
+    times: Option<&[(String, String, i64)]>,
+) -> ResourceFacts {
+    let mut facts = facts_of(resource, patient, creator);
+    if let Some(times) = times {
         facts.labels = facts
             .labels
             .into_iter()
@@ -69,7 +63,7 @@ pub(crate) fn stored_facts(
             })
             .collect();
     }
-    Ok(facts)
+    facts
 }
 
 /// The facts as `resource_fact` rows `(kind, system, code, at)`.

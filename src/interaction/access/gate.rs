@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::facts::ATTACHMENT;
-use super::facts::stored_facts;
+use super::facts::facts_with;
 use super::filter_sql::condition_of;
 use super::records::{load_record, records_naming, subject_lookup};
 use crate::audit::{AccessAction, AccessEvent, AccessOutcome};
@@ -23,7 +23,9 @@ use crate::interaction::context::{RequestContext, Services};
 use crate::interaction::error::InteractionError;
 use crate::search::compartment::patient_ids;
 use crate::search::extract::extract;
+use crate::storage::record_stamp::record_stamp;
 use crate::storage::search::{Condition, RecordCondition, RecordsFilter};
+use crate::storage::stored_facts::{StoredFacts, stored_facts_of};
 use crate::storage::{Conn, index, versions};
 
 /// The consent side of one request.
@@ -32,6 +34,8 @@ pub(crate) struct Gate<'a> {
     request: &'a RequestContext,
     context: Context,
     records: HashMap<String, Option<RecordFacts>>,
+    /// Stored facts of current versions read ahead for a page of results (`prefetch`).
+    prefetched: HashMap<(String, String), StoredFacts>,
 }
 
 /// The decision about one stored resource, with the patients whose records hold it.
@@ -64,6 +68,7 @@ impl<'a> Gate<'a> {
             request,
             context: Context::from_principal(principal, &lookup, request.now_millis),
             records: HashMap::new(),
+            prefetched: HashMap::new(),
         })
     }
 
@@ -97,7 +102,15 @@ impl<'a> Gate<'a> {
         if let Some(record) = self.records.get(patient) {
             return Ok(record.clone());
         }
-        let record = load_record(conn, self.services, patient, self.request.now_millis)?;
+        let stamp = record_stamp(conn, patient)?;
+        let record = match self.services.records.get(patient, &stamp) {
+            Some(kept) => kept,
+            None => {
+                let loaded = load_record(conn, self.services, patient, self.request.now_millis)?;
+                self.services.records.put(patient, stamp, loaded.clone());
+                loaded
+            }
+        };
         self.records.insert(patient.to_owned(), record.clone());
         Ok(record)
     }
@@ -124,10 +137,16 @@ impl<'a> Gate<'a> {
             return self.decide_binary(conn, action, id, resource);
         }
         // The current version's compartment is indexed; another version's is extracted.
-        let patients = if current {
-            index::compartment_of(conn, res_type, id)?
+        let key = (res_type.to_owned(), id.to_owned());
+        let prefetched = if current {
+            self.prefetched.remove(&key)
         } else {
-            self.patients_of(res_type, id, resource)
+            None
+        };
+        let patients = match (&prefetched, current) {
+            (Some(stored), _) => stored.compartment.clone(),
+            (None, true) => index::compartment_of(conn, res_type, id)?,
+            (None, false) => self.patients_of(res_type, id, resource),
         };
         if self.is_system() {
             let decision = self
@@ -136,18 +155,69 @@ impl<'a> Gate<'a> {
                 .decide(&self.context, action, None, None);
             return Ok(Verdict { decision, patients });
         }
+        let stored = match prefetched {
+            Some(stored) => stored,
+            None => StoredFacts {
+                compartment: patients,
+                creator: versions::creator(conn, res_type, id)?,
+                label_times: if current {
+                    index::label_times_of(conn, res_type, id)?
+                } else {
+                    Vec::new()
+                },
+            },
+        };
+        self.decide_with(conn, action, resource, stored, current)
+    }
+
+    /// Reads ahead the stored facts of the current versions `rows` (`(type, id)`), so that
+    /// deciding on each of them (`decide` with `current`) needs no query of its own.
+    pub(crate) fn prefetch(
+        &mut self,
+        conn: &mut Conn<'_>,
+        rows: &[(String, String)],
+    ) -> Result<(), InteractionError> {
+        if self.is_system() {
+            return Ok(());
+        }
+        let mut by_type: HashMap<&str, Vec<String>> = HashMap::new();
+        for (res_type, id) in rows {
+            if res_type != "Binary" {
+                by_type.entry(res_type).or_default().push(id.clone());
+            }
+        }
+        for (res_type, ids) in by_type {
+            for (id, stored) in stored_facts_of(conn, res_type, &ids)? {
+                self.prefetched.insert((res_type.to_owned(), id), stored);
+            }
+        }
+        Ok(())
+    }
+
+    /// `action` on `resource` (the current version when `current`) given its stored facts.
+    fn decide_with(
+        &mut self,
+        conn: &mut Conn<'_>,
+        action: &Action,
+        resource: &Value,
+        stored: StoredFacts,
+        current: bool,
+    ) -> Result<Verdict, InteractionError> {
+        // Label times are known for the current version only.
+        let times = current.then_some(stored.label_times.as_slice());
+        let facts_for =
+            |patient: Option<&str>| facts_with(resource, patient, stored.creator.as_deref(), times);
+        let patients = stored.compartment.clone();
         if patients.is_empty() {
-            let facts = stored_facts(conn, res_type, id, resource, None, current)?;
-            let decision = self
-                .services
-                .policy
-                .decide(&self.context, action, None, Some(&facts));
+            let decision =
+                self.services
+                    .policy
+                    .decide(&self.context, action, None, Some(&facts_for(None)));
             return Ok(Verdict { decision, patients });
         }
         let mut decision: Option<Decision> = None;
         for patient in &patients {
-            let facts = stored_facts(conn, res_type, id, resource, Some(patient), current)?;
-            let one = self.decide_on(conn, action, patient, &facts)?;
+            let one = self.decide_on(conn, action, patient, &facts_for(Some(patient)))?;
             decision = Some(match decision {
                 None => one,
                 Some(earlier) => earlier.and(one),

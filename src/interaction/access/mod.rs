@@ -8,6 +8,7 @@ mod facts;
 mod filter_sql;
 mod gate;
 pub(crate) mod history;
+mod record_cache;
 mod records;
 mod scopes;
 pub(crate) mod searching;
@@ -15,6 +16,7 @@ pub(crate) mod writing;
 
 pub(crate) use facts::{attachment_rows, fact_rows, facts_of};
 pub(crate) use gate::Gate;
+pub use record_cache::RecordCache;
 
 pub(crate) use scopes::{TypeGrant, require};
 

@@ -61,6 +61,11 @@ pub(crate) fn recheck(
     patients: &mut Vec<String>,
     reasons: &mut Vec<crate::consent::Reason>,
 ) -> Result<Vec<FoundRow>, InteractionError> {
+    let keys: Vec<(String, String)> = rows
+        .iter()
+        .map(|row| (row.res_type.clone(), row.res_id.clone()))
+        .collect();
+    gate.prefetch(conn, &keys)?;
     let mut kept = Vec::with_capacity(rows.len());
     for row in rows {
         let value: Option<Value> = row
