@@ -57,6 +57,10 @@ impl InteractionError {
             InteractionError::Storage(StorageError::Busy) => {
                 vec![OutcomeIssue::error("transient", self.to_string())]
             }
+            // What storage cannot do for a query is the client's to know (its own text).
+            InteractionError::Storage(error @ StorageError::Unsupported(_)) => {
+                vec![OutcomeIssue::error("not-supported", error.to_string())]
+            }
             InteractionError::Storage(_) => {
                 vec![OutcomeIssue::error("exception", "internal error")]
             }

@@ -46,7 +46,7 @@ pub fn practitioners_of(
     )
     .map_err(|e| InteractionError::invalid(e.to_string()))?;
     let page = PageRequest {
-        position: PagePosition::After(String::new(), String::new()),
+        position: PagePosition::Offset(0),
         count: 2,
         with_total: false,
     };

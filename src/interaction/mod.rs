@@ -18,6 +18,7 @@ pub mod identify;
 mod immutable;
 pub mod login;
 pub mod outbox;
+mod page_token;
 pub mod patch;
 pub mod read;
 pub mod reindex;

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use super::access::{self, Gate, TypeGrant};
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
+use super::page_token;
 use super::stored::StoredResource;
 use super::target;
 use crate::audit::AccessAction;
@@ -87,11 +88,9 @@ pub fn search(
         .map_or(services.limits.default_page_size, |c| c as usize);
     let mut count = requested.min(services.limits.max_page_size) as i64;
     query.result.count = Some(count as u32);
-    let sorted = !query.result.sort.is_empty();
     let position = match &query.result.page {
-        None if sorted => PagePosition::Offset(0),
-        None => PagePosition::After(String::new(), String::new()),
-        Some(token) => parse_page_token(token, sorted)?,
+        None => PagePosition::Offset(0),
+        Some(token) => page_token::parse(token)?,
     };
     let view = match query.result.summary {
         Some(SummaryMode::Count) => {
@@ -197,7 +196,7 @@ pub fn search(
             })
             .collect()
     };
-    let (previous_page, next_page) = neighbours(&position, &found.rows, found.has_more, count);
+    let (previous_page, next_page) = page_token::neighbours(&position, &found);
     Ok(SearchResult {
         matches: shape(matches),
         included: shape(included),
@@ -344,71 +343,6 @@ impl ReadGrants {
                 .as_deref()
                 .is_some_and(|json| grant.permits_json(services, &row.res_id, json))
         })
-    }
-}
-
-/// Reads a `_page` token: `o:<offset>` for sorted searches, `a:<type>/<id>` (after) and
-/// `b:<type>/<id>` (before) for the default order.
-fn parse_page_token(token: &str, sorted: bool) -> Result<PagePosition, InteractionError> {
-    let bad = || InteractionError::invalid(format!("`_page` has an invalid value `{token}`"));
-    let (kind, rest) = token.split_once(':').ok_or_else(bad)?;
-    match (kind, sorted) {
-        ("o", true) => rest
-            .parse::<i64>()
-            .ok()
-            .filter(|o| *o >= 0)
-            .map(PagePosition::Offset)
-            .ok_or_else(bad),
-        ("a" | "b", false) => {
-            let (t, i) = rest.split_once('/').ok_or_else(bad)?;
-            let (t, i) = (
-                target::resource_id(t).map_err(|_| bad())?,
-                target::resource_id(i).map_err(|_| bad())?,
-            );
-            let (t, i) = (t.as_str().to_owned(), i.as_str().to_owned());
-            Ok(if kind == "a" {
-                PagePosition::After(t, i)
-            } else {
-                PagePosition::Before(t, i)
-            })
-        }
-        _ => Err(bad()),
-    }
-}
-
-/// The tokens of the previous and next pages, if there are such pages.
-fn neighbours(
-    position: &PagePosition,
-    rows: &[FoundRow],
-    has_more: bool,
-    count: i64,
-) -> (Option<String>, Option<String>) {
-    let key = |row: &FoundRow| format!("{}/{}", row.res_type, row.res_id);
-    match position {
-        PagePosition::Offset(offset) => (
-            (*offset > 0).then(|| format!("o:{}", (offset - count).max(0))),
-            (has_more && count > 0).then(|| format!("o:{}", offset + count)),
-        ),
-        PagePosition::After(t, _) => (
-            if t.is_empty() {
-                None
-            } else {
-                rows.first().map(|r| format!("b:{}", key(r)))
-            },
-            if has_more {
-                rows.last().map(|r| format!("a:{}", key(r)))
-            } else {
-                None
-            },
-        ),
-        PagePosition::Before(..) => (
-            if has_more {
-                rows.first().map(|r| format!("b:{}", key(r)))
-            } else {
-                None
-            },
-            rows.last().map(|r| format!("a:{}", key(r))),
-        ),
     }
 }
 

@@ -31,5 +31,6 @@ mod rest_crud;
 mod scopes;
 mod search;
 mod search_composite;
+mod search_paging;
 mod tls;
 mod transaction;

@@ -5,16 +5,19 @@
 
 mod access;
 mod composite;
+mod keyset;
 mod predicate;
 mod sql;
 
 pub use access::{
     AccessAlternative, AccessFilter, Condition, FactMatch, RecordCondition, RecordsFilter,
 };
+pub use keyset::{Cursor, SortValue};
 pub use sql::FoundRow;
 
 use std::collections::HashSet;
 
+use keyset::{SortColumn, SortKind};
 use predicate::{Aliases, Dialect, criterion};
 use sql::{Sql, load_count, load_found};
 
@@ -23,16 +26,17 @@ use super::error::StorageError;
 use crate::search::query::{Column, Include, SearchQuery, SortKey};
 use crate::search::registry::SearchParamType;
 
-/// Where a page starts. Keyset positions follow the default order (type, id), which no
-/// write can shift: resources created or deleted between two pages never make an earlier
-/// match repeat or vanish. Offsets serve sorted searches.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a page starts. Pages after the first start strictly after (or end strictly
+/// before) the boundary row of the page next to them, on the full sort order (`keyset`):
+/// resources created, changed or deleted between two pages never make another match
+/// repeat or vanish. An offset serves first pages (and internal lookups).
+#[derive(Debug, Clone, PartialEq)]
 pub enum PagePosition {
     Offset(i64),
-    /// The page after this (type, id), in ascending order.
-    After(String, String),
-    /// The page before this (type, id).
-    Before(String, String),
+    /// The page after this row.
+    After(Cursor),
+    /// The page before this row.
+    Before(Cursor),
 }
 
 /// Which page to load.
@@ -53,6 +57,9 @@ pub struct SearchPage {
     /// Whether there are more matches beyond this page in the direction it was read
     /// (after it, or before it for `PagePosition::Before`).
     pub has_more: bool,
+    /// The boundaries of the page, for the links to its neighbours.
+    pub first: Option<Cursor>,
+    pub last: Option<Cursor>,
 }
 
 const SELECT: &str =
@@ -114,18 +121,27 @@ fn where_clause(
 
 /// The value a sort key orders by: a column of the resource, or the smallest (largest when
 /// descending) indexed value of the parameter.
-fn sort_expression(key: &SortKey) -> Result<String, StorageError> {
+fn sort_column(key: &SortKey) -> Result<SortColumn, StorageError> {
     let aggregate = if key.descending { "MAX" } else { "MIN" };
-    let (table, column) = match (key.column, key.param_type) {
-        (Column::Id, _) => return Ok("r.res_id".to_owned()),
-        (Column::LastUpdated, _) => return Ok("r.last_updated".to_owned()),
-        (_, SearchParamType::String) => ("search_string", "normalized"),
-        (_, SearchParamType::Token) => ("search_token", "code"),
-        (_, SearchParamType::Reference) => ("search_reference", "target_id"),
-        (_, SearchParamType::Date) => ("search_date", if key.descending { "high" } else { "low" }),
-        (_, SearchParamType::Number) => ("search_number", "low"),
-        (_, SearchParamType::Quantity) => ("search_quantity", "low"),
-        (_, SearchParamType::Uri) => ("search_uri", "value"),
+    let column = |expression: &str, kind| SortColumn {
+        expression: expression.to_owned(),
+        descending: key.descending,
+        kind,
+    };
+    let (table, value, kind) = match (key.column, key.param_type) {
+        (Column::Id, _) => return Ok(column("r.res_id", SortKind::Text)),
+        (Column::LastUpdated, _) => return Ok(column("r.last_updated", SortKind::Int)),
+        (_, SearchParamType::String) => ("search_string", "normalized", SortKind::Text),
+        (_, SearchParamType::Token) => ("search_token", "code", SortKind::Text),
+        (_, SearchParamType::Reference) => ("search_reference", "target_id", SortKind::Text),
+        (_, SearchParamType::Date) => (
+            "search_date",
+            if key.descending { "high" } else { "low" },
+            SortKind::Int,
+        ),
+        (_, SearchParamType::Number) => ("search_number", "low", SortKind::Real),
+        (_, SearchParamType::Quantity) => ("search_quantity", "low", SortKind::Real),
+        (_, SearchParamType::Uri) => ("search_uri", "value", SortKind::Text),
         _ => {
             return Err(StorageError::Unsupported(format!(
                 "sorting by `{}`",
@@ -145,26 +161,18 @@ fn sort_expression(key: &SortKey) -> Result<String, StorageError> {
             key.code
         )));
     }
-    Ok(format!(
-        "(SELECT {aggregate}(o.{column}) FROM {table} o WHERE o.res_type = r.res_type AND o.res_id = r.res_id AND o.param = '{}')",
-        key.code
+    Ok(column(
+        &format!(
+            "(SELECT {aggregate}(o.{value}) FROM {table} o WHERE o.res_type = r.res_type AND o.res_id = r.res_id AND o.param = '{}')",
+            key.code
+        ),
+        kind,
     ))
 }
 
-fn order_by(query: &SearchQuery) -> Result<String, StorageError> {
-    let mut keys = Vec::new();
-    for key in &query.result.sort {
-        let expression = sort_expression(key)?;
-        // Resources without a value sort last, in both directions.
-        keys.push(format!("CASE WHEN {expression} IS NULL THEN 1 ELSE 0 END"));
-        keys.push(format!(
-            "{expression} {}",
-            if key.descending { "DESC" } else { "ASC" }
-        ));
-    }
-    keys.push("r.res_type ASC".to_owned());
-    keys.push("r.res_id ASC".to_owned());
-    Ok(format!(" ORDER BY {}", keys.join(", ")))
+/// The `_sort` keys of `query` as SQL.
+fn sort_columns(query: &SearchQuery) -> Result<Vec<SortColumn>, StorageError> {
+    query.result.sort.iter().map(sort_column).collect()
 }
 
 fn dialect_of(conn: &Conn<'_>) -> Dialect {
@@ -197,50 +205,50 @@ pub fn search(
             rows: Vec::new(),
             total,
             has_more: total.is_some_and(|t| t > 0),
+            first: None,
+            last: None,
         });
     }
+    let keys = sort_columns(query)?;
     let mut select = Sql::new(SELECT);
     select.append(filter);
-    let keyset = |sql: &mut Sql, op: &str, t: &str, i: &str| {
-        sql.push(&format!(" AND (r.res_type {op} "))
-            .text(t)
-            .push(" OR (r.res_type = ")
-            .text(t)
-            .push(&format!(" AND r.res_id {op} "))
-            .text(i)
-            .push("))");
-    };
+    let forward = !matches!(page.position, PagePosition::Before(_));
     match &page.position {
-        PagePosition::Offset(offset) => {
-            select
-                .push(&order_by(query)?)
-                .push(" LIMIT ")
-                .int(page.count + 1);
-            select.push(" OFFSET ").int(*offset);
+        PagePosition::Offset(_) => {}
+        PagePosition::After(cursor) | PagePosition::Before(cursor) => {
+            if !keyset::fits(&keys, cursor) {
+                return Err(StorageError::Unsupported(
+                    "a `_page` token from a search with another sort order".to_owned(),
+                ));
+            }
+            select.append(keyset::beyond(&keys, cursor, forward));
         }
-        PagePosition::After(t, i) => {
-            keyset(&mut select, ">", t, i);
-            select
-                .push(" ORDER BY r.res_type ASC, r.res_id ASC LIMIT ")
-                .int(page.count + 1);
-        }
-        PagePosition::Before(t, i) => {
-            keyset(&mut select, "<", t, i);
-            select
-                .push(" ORDER BY r.res_type DESC, r.res_id DESC LIMIT ")
-                .int(page.count + 1);
-        }
+    }
+    select
+        .push(&keyset::order_by(&keys, forward))
+        .push(" LIMIT ")
+        .int(page.count + 1);
+    if let PagePosition::Offset(offset) = page.position {
+        select.push(" OFFSET ").int(offset);
     }
     let mut rows = load_found(conn, &select)?;
     let has_more = rows.len() as i64 > page.count;
     rows.truncate(page.count as usize);
-    if matches!(page.position, PagePosition::Before(..)) {
+    if !forward {
         rows.reverse();
     }
+    let mut boundary = |row: Option<&FoundRow>| {
+        row.map(|row| keyset::cursor_of(conn, &keys, &row.res_type, &row.res_id))
+            .transpose()
+    };
+    let first = boundary(rows.first())?;
+    let last = boundary(rows.last())?;
     Ok(SearchPage {
         rows,
         total,
         has_more,
+        first,
+        last,
     })
 }
 

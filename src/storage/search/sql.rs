@@ -5,6 +5,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Double, Nullable, Text};
 
+use super::keyset::{SortKind, SortValue};
 use crate::storage::conn::Conn;
 use crate::storage::error::StorageError;
 
@@ -125,6 +126,24 @@ struct CountRow {
     n: i64,
 }
 
+#[derive(QueryableByName)]
+struct TextValue {
+    #[diesel(sql_type = Nullable<Text>)]
+    v: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct IntValue {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    v: Option<i64>,
+}
+
+#[derive(QueryableByName)]
+struct RealValue {
+    #[diesel(sql_type = Nullable<Double>)]
+    v: Option<f64>,
+}
+
 /// Runs `$sql` as a boxed raw query on the backend of the arm and loads `$row`s.
 macro_rules! load_raw {
     ($conn:expr, $sql:expr, $row:ty) => {{
@@ -166,6 +185,31 @@ macro_rules! load_raw {
 /// r.content …` returns.
 pub fn load_found(conn: &mut Conn<'_>, sql: &Sql) -> Result<Vec<FoundRow>, StorageError> {
     Ok(load_raw!(conn, sql, FoundRow)?)
+}
+
+/// Runs a `SELECT … AS v …` of one value of `kind` (`None` when no row or a NULL).
+pub fn load_sort_value(
+    conn: &mut Conn<'_>,
+    sql: &Sql,
+    kind: SortKind,
+) -> Result<Option<SortValue>, StorageError> {
+    Ok(match kind {
+        SortKind::Text => load_raw!(conn, sql, TextValue)?
+            .into_iter()
+            .next()
+            .and_then(|row| row.v)
+            .map(SortValue::Text),
+        SortKind::Int => load_raw!(conn, sql, IntValue)?
+            .into_iter()
+            .next()
+            .and_then(|row| row.v)
+            .map(SortValue::Int),
+        SortKind::Real => load_raw!(conn, sql, RealValue)?
+            .into_iter()
+            .next()
+            .and_then(|row| row.v)
+            .map(SortValue::Real),
+    })
 }
 
 /// Runs a `SELECT COUNT(*) AS n …`.
