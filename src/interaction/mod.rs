@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod patch;
 pub mod read;
 pub mod reindex;
+mod representatives;
 pub mod search;
 pub mod stored;
 mod target;

@@ -27,6 +27,7 @@ mod leak_world;
 mod login;
 mod login_cli;
 mod patch;
+mod representatives;
 mod rest_crud;
 mod scopes;
 mod search;
