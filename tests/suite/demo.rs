@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::Method;
 use serde_json::Value;
 
@@ -57,6 +59,39 @@ fn value_codes(value: &Value, found: &mut Vec<String>) {
         Value::Array(items) => items.iter().for_each(|i| value_codes(i, found)),
         _ => {}
     }
+}
+
+/// What is stored of the demo world, seen by a system client: each resource's version id,
+/// then each of its types' count.
+async fn stored_state<S, B>(app: &S, system: &str) -> Vec<(String, Value)>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let world = carnet::demo::world().unwrap();
+    let references: Vec<String> = world["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["request"]["url"].as_str().unwrap().to_owned())
+        .collect();
+    let mut types: Vec<String> = references
+        .iter()
+        .map(|r| r.split('/').next().unwrap().to_owned())
+        .collect();
+    types.sort();
+    types.dedup();
+    let mut state = Vec::new();
+    let read = |uri: String| send(app, fhir_request(Method::GET, &uri, system, None));
+    for reference in references {
+        let reply = read(format!("/fhir/{reference}")).await;
+        state.push((reference, reply.json()["meta"]["versionId"].clone()));
+    }
+    for res_type in types {
+        let reply = read(format!("/fhir/{res_type}?_summary=count")).await;
+        state.push((res_type, reply.json()["total"].clone()));
+    }
+    state
 }
 
 #[actix_rt::test]
@@ -127,61 +162,20 @@ async fn the_demo_tokens_give_the_documented_answers_and_a_second_run_changes_no
             chrono::Utc::now().timestamp(),
         )
         .unwrap();
-        let world = carnet::demo::world().unwrap();
-        let references: Vec<String> = world["entry"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["request"]["url"].as_str().unwrap().to_owned())
-            .collect();
-        let mut types: Vec<String> = references
-            .iter()
-            .map(|r| r.split('/').next().unwrap().to_owned())
-            .collect();
-        types.sort();
-        types.dedup();
-        let mut snapshot = Vec::new();
-        for reference in &references {
-            let reply = send(
-                &app,
-                fhir_request(Method::GET, &format!("/fhir/{reference}"), &system, None),
-            )
-            .await;
-            assert_eq!(reply.status.as_u16(), 200, "[{label}] {reference}");
-            snapshot.push(reply.json()["meta"]["versionId"].clone());
-        }
-        for res_type in &types {
-            let uri = format!("/fhir/{res_type}?_summary=count");
-            let reply = send(&app, fhir_request(Method::GET, &uri, &system, None)).await;
-            snapshot.push(reply.json()["total"].clone());
-        }
-
+        let before = stored_state(&app, &system).await;
+        assert!(
+            before.iter().all(|(_, v)| !v.is_null()),
+            "[{label}] {before:?}"
+        );
         let again = run_demo(data_dir.path(), &database.url);
         assert!(
             again.contains("# Carnet DMP demo: 0 resource(s) written, 23 already in place."),
             "[{label}] {again}"
         );
-        let mut after = Vec::new();
-        for reference in &references {
-            let reply = send(
-                &app,
-                fhir_request(Method::GET, &format!("/fhir/{reference}"), &system, None),
-            )
-            .await;
-            after.push(reply.json()["meta"]["versionId"].clone());
-        }
-        for res_type in &types {
-            let uri = format!("/fhir/{res_type}?_summary=count");
-            let reply = send(&app, fhir_request(Method::GET, &uri, &system, None)).await;
-            after.push(reply.json()["total"].clone());
-        }
+        let after = stored_state(&app, &system).await;
         assert_eq!(
-            after, snapshot,
+            after, before,
             "[{label}] a second run changed what is stored"
-        );
-        assert!(
-            snapshot.iter().all(|v| !v.is_null()),
-            "[{label}] {snapshot:?}"
         );
         // The tokens of the second run work too (same signing key).
         let token = &printed_tokens(&again)["DR_MARTIN"];
