@@ -395,6 +395,10 @@ fn demo(config: &Config, base_url: &str, ttl: i64) -> Result<(), String> {
         config.data_dir.display()
     );
     print!("{}", carnet::demo::render(base_url, &tokens));
+    println!(
+        "\n# The patients are notified of first accesses and break-glass: carnet --data-dir {} outbox",
+        config.data_dir.display()
+    );
     Ok(())
 }
 
