@@ -1,5 +1,5 @@
 //! The `carnet` command: parses the command line into a `Config`, starts logging, and calls
-//! into the library (serve, migrate, token, import, reindex, account, outbox). See
+//! into the library (serve, migrate, token, import, demo, reindex, account, outbox). See
 //! CONTRACT.md for the interface.
 
 use std::path::PathBuf;
@@ -82,6 +82,19 @@ enum Command {
         /// Mark the printed pending messages sent (once you have delivered them).
         #[arg(long)]
         mark_sent: bool,
+    },
+    /// Load a small DMP demo and print a token per subject and example requests.
+    Demo {
+        /// The FHIR base of `carnet serve`, used in the printed requests.
+        #[arg(
+            long,
+            env = "CARNET_BASE_URL",
+            default_value = "http://127.0.0.1:8080/fhir"
+        )]
+        base_url: String,
+        /// Lifetime of the printed tokens, in seconds.
+        #[arg(long, default_value_t = 43_200)]
+        ttl: i64,
     },
     /// Load FHIR bundles and NDJSON files or folders.
     Import {
@@ -229,6 +242,7 @@ fn main() -> ExitCode {
             .map_err(|e| e.to_string()),
         Command::Token(args) => token(&config, args),
         Command::Import { paths } => import(&config, &paths),
+        Command::Demo { base_url, ttl } => demo(&config, &base_url, ttl),
         Command::Reindex => reindex(&config),
         Command::Account(command) => account(&config, command),
         Command::Outbox { all, mark_sent } => outbox(&config, all, mark_sent),
@@ -361,6 +375,30 @@ fn reindex(config: &Config) -> Result<(), String> {
         carnet::interaction::reindex::reindex(&services, &progress).map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     println!("re-indexed {count} resource(s)");
+    Ok(())
+}
+
+fn demo(config: &Config, base_url: &str, ttl: i64) -> Result<(), String> {
+    let store = server::open_store(config).map_err(|e| e.to_string())?;
+    let services = server::services(store).map_err(|e| e.to_string())?;
+    let summary = carnet::demo::load(&services).map_err(|e| e.to_string())?;
+    let key = server::signing_key(config).map_err(|e| e.to_string())?;
+    let now = chrono::Utc::now().timestamp();
+    let tokens = carnet::demo::tokens(&key, &config.issuer, now, ttl).map_err(|e| e.to_string())?;
+    println!(
+        "# Carnet DMP demo: {} resource(s) written, {} already in place.",
+        summary.written, summary.unchanged
+    );
+    println!("# Serve it on the same data (the tokens below are valid {ttl} s):");
+    println!(
+        "#   carnet --data-dir {} serve    (with the same --database-url, if you gave one)",
+        config.data_dir.display()
+    );
+    print!("{}", carnet::demo::render(base_url, &tokens));
+    println!(
+        "\n# The patients are notified of first accesses and break-glass: carnet --data-dir {} outbox",
+        config.data_dir.display()
+    );
     Ok(())
 }
 

@@ -50,6 +50,7 @@ fn requester(rng: &mut Rng) -> Context {
         1 => Requester::Representative {
             related_person_id: "rp1".into(),
             patient_id: "p1".into(),
+            until_majority: false,
         },
         2 => Requester::Patient {
             patient_id: "p2".into(),
@@ -155,6 +156,7 @@ fn record(rng: &mut Rng) -> RecordFacts {
             vec![]
         },
         consents,
+        majority_millis: None,
     }
 }
 

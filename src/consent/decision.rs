@@ -29,6 +29,9 @@ pub enum RuleId {
     RecordOwn,
     /// A patient or representative asking about another patient's record.
     RecordOtherPatient,
+    /// A parental representative (CUR) of a patient who has come of age: their access
+    /// ended (§7).
+    RepresentativeMajority,
     /// A subject Carnet cannot place (e.g. a RelatedPerson who is not a legal representative).
     SubjectUnrecognised,
     /// Administrative staff, payers, occupational medicine: never medical data (§3).
@@ -103,6 +106,7 @@ impl RuleId {
             Self::RecordClosed => "dmp.record.closed",
             Self::RecordOwn => "dmp.record.own",
             Self::RecordOtherPatient => "dmp.record.other-patient",
+            Self::RepresentativeMajority => "dmp.representative.majority",
             Self::SubjectUnrecognised => "dmp.subject.unrecognised",
             Self::SubjectAdministrative => "dmp.subject.administrative",
             Self::SubjectUnknownProfession => "dmp.subject.unknown-profession",
@@ -287,6 +291,7 @@ mod tests {
             RuleId::RecordClosed,
             RuleId::RecordOwn,
             RuleId::RecordOtherPatient,
+            RuleId::RepresentativeMajority,
             RuleId::SubjectUnrecognised,
             RuleId::SubjectAdministrative,
             RuleId::SubjectUnknownProfession,

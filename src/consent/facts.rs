@@ -86,6 +86,24 @@ pub struct RecordFacts {
     /// Every Consent of the patient, parsed once (`ConsentPolicy::from_json`), inactive
     /// ones included (they have no effect); an unreadable one as `ConsentPolicy::unreadable`.
     pub consents: Vec<ConsentPolicy>,
+    /// When the patient comes of age (see `majority_of`); `None` when `Patient.birthDate`
+    /// is absent.
+    pub majority_millis: Option<i64>,
+}
+
+/// The age of majority, in months (18 years, §7).
+const MAJORITY_MONTHS: u32 = 18 * 12;
+
+/// When the patient of `patient` (a Patient resource) comes of age: 18 years after the
+/// earliest instant `birthDate` allows (midnight UTC; `1990` counts from 1 January, so a
+/// partial date ends a parental representative's access early rather than late). A
+/// 29 February birthday comes of age on 28 February. `None` without a readable birthDate.
+pub fn majority_of(patient: &Value) -> Option<i64> {
+    let birth = patient.get("birthDate").and_then(Value::as_str)?;
+    let (earliest, _) = crate::fhir::dates::date_range(birth)?;
+    chrono::DateTime::from_timestamp_millis(earliest)?
+        .checked_add_months(chrono::Months::new(MAJORITY_MONTHS))
+        .map(|at| at.timestamp_millis())
 }
 
 /// The `Practitioner/{id}` references of `Patient.generalPractitioner`.
@@ -394,6 +412,18 @@ mod tests {
         let patient = json!({"resourceType": "Patient", "generalPractitioner": [
             {"reference": "Practitioner/gp"}, {"reference": "Organization/o"}]});
         assert_eq!(general_practitioners_of(&patient), ["Practitioner/gp"]);
+    }
+
+    #[test]
+    fn majority_is_eighteen_years_after_the_earliest_birth_instant() {
+        let at = |birth: &str| majority_of(&json!({"resourceType": "Patient", "birthDate": birth}));
+        let day = |d: &str| crate::fhir::dates::date_range(d).map(|r| r.0);
+        assert_eq!(at("2008-05-17"), day("2026-05-17"));
+        assert_eq!(at("2008-05"), day("2026-05-01"));
+        assert_eq!(at("2008"), day("2026-01-01"));
+        assert_eq!(at("2008-02-29"), day("2026-02-28"));
+        assert_eq!(at("not a date"), None);
+        assert_eq!(majority_of(&json!({"resourceType": "Patient"})), None);
     }
 
     #[test]

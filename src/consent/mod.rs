@@ -28,7 +28,7 @@ pub use decision::{Decision, Effect, Obligation, Reason, RuleId};
 pub use error::ConsentError;
 pub use facts::{
     Label, LabelCode, RecordFacts, RecordStatus, ResourceFacts, TRE_A03, general_practitioners_of,
-    label_set_times,
+    label_set_times, majority_of,
 };
 pub use filter::Filter;
 pub use matrix::{AccessMatrix, ProfessionRow};
@@ -38,8 +38,9 @@ pub use policy::{
 };
 pub use record::RecordAccess;
 pub use requester::{
-    Context, FR_CORE_RELATIONSHIP, LEGAL_REPRESENTATIVE_CODES, Professional, Requester,
-    SubjectLookup, TRE_G15, legal_representative_of, profession_of,
+    Context, FR_CORE_RELATIONSHIP, LEGAL_REPRESENTATIVE_CODES, PARENTAL_REPRESENTATIVE_CODE,
+    Professional, Representation, Requester, SubjectLookup, TRE_G15, legal_representation_of,
+    legal_representative_of, profession_of,
 };
 
 /// Thirty days, in milliseconds.

@@ -259,15 +259,35 @@ pub(crate) const READ_ACTIONS: &[&str] = &["access", "use"];
 /// The consentaction codes of writes.
 pub(crate) const WRITE_ACTIONS: &[&str] = &["collect", "correct"];
 
-/// For a patient or representative: the deny when `record` is not their own, else `None`.
+/// For a patient or representative: the deny when `record` is not their own, or when a
+/// parental representative's patient has come of age (§7: the patient gets their own
+/// access and the representative's ends), else `None`.
 pub(crate) fn own_record(context: &Context, record: &RecordFacts) -> Option<Decision> {
     match context.requester.own_patient() {
-        Some(patient) if patient == record.patient_id => None,
-        _ => Some(Decision::deny(Reason::new(
-            RuleId::RecordOtherPatient,
-            "a patient or representative may access their own record only",
-        ))),
+        Some(patient) if patient == record.patient_id => {}
+        _ => {
+            return Some(Decision::deny(Reason::new(
+                RuleId::RecordOtherPatient,
+                "a patient or representative may access their own record only",
+            )));
+        }
     }
+    let parental = matches!(
+        context.requester,
+        Requester::Representative {
+            until_majority: true,
+            ..
+        }
+    );
+    let of_age = record
+        .majority_millis
+        .is_some_and(|majority| majority <= context.now_millis);
+    (parental && of_age).then(|| {
+        Decision::deny(Reason::new(
+            RuleId::RepresentativeMajority,
+            "the patient has come of age: their parental representative's access ended",
+        ))
+    })
 }
 
 /// The deny of a subject Carnet cannot place.

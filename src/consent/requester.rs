@@ -16,6 +16,10 @@ pub const FR_CORE_RELATIONSHIP: &str =
     "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-contact-relationship";
 /// Relationship codes of a legal representative: représentant légal, tuteur, curatelle.
 pub const LEGAL_REPRESENTATIVE_CODES: [&str; 3] = ["CUR", "GRD", "CURTL"];
+/// The relationship code of a minor's representative (représentant légal, parental
+/// authority): their access ends at the patient's majority (§7). GRD and CURTL represent
+/// protected adults and continue.
+pub const PARENTAL_REPRESENTATIVE_CODE: &str = "CUR";
 
 /// A professional (health or not: the access matrix says which professions are health
 /// professions).
@@ -47,6 +51,9 @@ pub enum Requester {
     Representative {
         related_person_id: String,
         patient_id: String,
+        /// A parental representative only (CUR, no GRD/CURTL): their access ends when the
+        /// patient comes of age (§7, `dmp.representative.majority`).
+        until_majority: bool,
     },
     /// A `Practitioner`.
     Professional(Professional),
@@ -60,9 +67,9 @@ pub enum Requester {
 /// What the caller looked up to build a `Requester` from a `Principal`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SubjectLookup {
-    /// For a `RelatedPerson` subject: the id of the patient it is the active legal
-    /// representative of (see `legal_representative_of`); `None` if it is none.
-    pub represented_patient: Option<String>,
+    /// For a `RelatedPerson` subject: the patient it is the active legal representative
+    /// of, and how (see `legal_representation_of`); `None` if it is none.
+    pub representation: Option<Representation>,
     /// For a `Practitioner` subject: the profession of the stored Practitioner (see
     /// `profession_of`), used when the token states none.
     pub stored_profession: Option<String>,
@@ -76,10 +83,11 @@ impl Requester {
             Subject::Patient(id) => Self::Patient {
                 patient_id: id.clone(),
             },
-            Subject::RelatedPerson(id) => match &lookup.represented_patient {
-                Some(patient_id) => Self::Representative {
+            Subject::RelatedPerson(id) => match &lookup.representation {
+                Some(representation) => Self::Representative {
                     related_person_id: id.clone(),
-                    patient_id: patient_id.clone(),
+                    patient_id: representation.patient_id.clone(),
+                    until_majority: representation.until_majority,
                 },
                 None => Self::Unrecognised {
                     reference: format!("RelatedPerson/{id}"),
@@ -106,6 +114,7 @@ impl Requester {
             Self::Representative {
                 related_person_id,
                 patient_id,
+                ..
             } => vec![
                 format!("Patient/{patient_id}"),
                 format!("RelatedPerson/{related_person_id}"),
@@ -164,33 +173,52 @@ impl Context {
     }
 }
 
-/// The patient id a `RelatedPerson` resource is the active legal representative of: it is
-/// not `active: false`, has a relationship CUR, GRD or CURTL (FR Core), and its `patient`
-/// is `Patient/{id}`. (§3 allows one active representative per patient; the caller checks
-/// uniqueness when it stores them.)
-pub fn legal_representative_of(related_person: &Value) -> Option<String> {
+/// The legal representation a `RelatedPerson` holds (§3, §7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Representation {
+    /// The id of the patient represented.
+    pub patient_id: String,
+    /// CUR without GRD or CURTL: the representative of a minor, whose access ends at the
+    /// patient's majority.
+    pub until_majority: bool,
+}
+
+/// The representation of a `RelatedPerson` resource that is an active legal
+/// representative: it is not `active: false`, has a relationship CUR, GRD or CURTL (FR
+/// Core), and its `patient` is `Patient/{id}`. (§3 allows one active representative per
+/// patient; the write path checks it, `interaction::representatives`.)
+pub fn legal_representation_of(related_person: &Value) -> Option<Representation> {
     if related_person.get("resourceType").and_then(Value::as_str) != Some("RelatedPerson")
         || related_person.get("active").and_then(Value::as_bool) == Some(false)
     {
         return None;
     }
-    let legal = related_person
+    let codes: Vec<&str> = related_person
         .get("relationship")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(|concept| concept.get("coding").and_then(Value::as_array))
         .flatten()
-        .any(|coding| {
-            coding.get("system").and_then(Value::as_str) == Some(FR_CORE_RELATIONSHIP)
-                && coding
-                    .get("code")
-                    .and_then(Value::as_str)
-                    .is_some_and(|c| LEGAL_REPRESENTATIVE_CODES.contains(&c))
-        });
+        .filter(|coding| coding.get("system").and_then(Value::as_str) == Some(FR_CORE_RELATIONSHIP))
+        .filter_map(|coding| coding.get("code").and_then(Value::as_str))
+        .filter(|code| LEGAL_REPRESENTATIVE_CODES.contains(code))
+        .collect();
     let reference = related_person.pointer("/patient/reference")?.as_str()?;
     let id = reference.strip_prefix("Patient/")?;
-    (legal && crate::fhir::ids::is_valid_id(id)).then(|| id.to_owned())
+    if codes.is_empty() || !crate::fhir::ids::is_valid_id(id) {
+        return None;
+    }
+    Some(Representation {
+        patient_id: id.to_owned(),
+        until_majority: codes.iter().all(|c| *c == PARENTAL_REPRESENTATIVE_CODE),
+    })
+}
+
+/// The patient id a `RelatedPerson` resource is the active legal representative of (see
+/// `legal_representation_of`).
+pub fn legal_representative_of(related_person: &Value) -> Option<String> {
+    legal_representation_of(related_person).map(|r| r.patient_id)
 }
 
 /// The TRE_G15 profession of a stored `Practitioner` (`qualification.code.coding`), the
@@ -253,7 +281,10 @@ mod tests {
             }
         );
         let lookup = SubjectLookup {
-            represented_patient: Some("p1".into()),
+            representation: Some(Representation {
+                patient_id: "p1".into(),
+                until_majority: true,
+            }),
             ..SubjectLookup::default()
         };
         let rep = Requester::from_principal(&rp, &lookup);
@@ -277,6 +308,20 @@ mod tests {
             Some("p1")
         );
         assert_eq!(legal_representative_of(&rp(false, "CUR")), None);
+        let until_majority = |rp: &Value| legal_representation_of(rp).map(|r| r.until_majority);
+        assert_eq!(until_majority(&rp(true, "CUR")), Some(true));
+        assert_eq!(until_majority(&rp(true, "GRD")), Some(false));
+        assert_eq!(until_majority(&rp(true, "CURTL")), Some(false));
+        let mut both = rp(true, "CUR");
+        both["relationship"][0]["coding"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"system": FR_CORE_RELATIONSHIP, "code": "GRD"}));
+        assert_eq!(
+            until_majority(&both),
+            Some(false),
+            "a guardian too continues"
+        );
         assert_eq!(legal_representative_of(&rp(true, "ECON")), None);
         let mut other = rp(true, "CUR");
         other["patient"]["reference"] = json!("Group/g");

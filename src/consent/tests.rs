@@ -45,6 +45,7 @@ pub(super) fn representative() -> Context {
         requester: Requester::Representative {
             related_person_id: "rp1".into(),
             patient_id: "p1".into(),
+            until_majority: false,
         },
         ..patient()
     }
@@ -68,6 +69,7 @@ pub(super) fn record(consents: Vec<ConsentPolicy>) -> RecordFacts {
         status: RecordStatus::Open,
         general_practitioners: vec!["Practitioner/gp".into()],
         consents,
+        majority_millis: None,
     }
 }
 
@@ -453,6 +455,55 @@ fn resource_invisible_patient_expires_after_thirty_days() {
             )
             .is_permit()
     );
+}
+
+#[test]
+fn representative_majority_ends_a_parental_representative_only() {
+    let parent = Context {
+        requester: Requester::Representative {
+            related_person_id: "rp1".into(),
+            patient_id: "p1".into(),
+            until_majority: true,
+        },
+        ..patient()
+    };
+    let minor = RecordFacts {
+        majority_millis: Some(NOW + DAY),
+        ..record(vec![])
+    };
+    let adult = RecordFacts {
+        majority_millis: Some(NOW),
+        ..record(vec![])
+    };
+    let policy = policy();
+    assert!(read(&parent, &minor, &consult()).is_permit());
+    assert!(matches!(
+        policy.record_access(&parent, Some(&minor)),
+        RecordAccess::Authorized(_)
+    ));
+    assert!(policy.search_constraint(&parent, &minor).is_some());
+    let ended = read(&parent, &adult, &consult());
+    assert_eq!(rules(&ended), ["dmp.representative.majority"]);
+    let record_read = policy.decide(&parent, &Action::Read, Some(&adult), None);
+    assert_eq!(rules(&record_read), ["dmp.representative.majority"]);
+    assert!(matches!(
+        policy.record_access(&parent, Some(&adult)),
+        RecordAccess::NotAuthorized(_)
+    ));
+    assert!(policy.search_constraint(&parent, &adult).is_none());
+    let consent_change = policy.decide(&parent, &Action::ChangeConsent, Some(&adult), None);
+    assert_eq!(rules(&consent_change), ["dmp.representative.majority"]);
+    assert!(
+        !policy
+            .decide(&parent, &Action::Close, Some(&adult), None)
+            .is_permit()
+    );
+    // A guardian (GRD/CURTL) of a protected adult, and the patient, continue.
+    assert!(read(&representative(), &adult, &consult()).is_permit());
+    assert!(read(&patient(), &adult, &consult()).is_permit());
+    // Without a birth date, nothing says the patient came of age.
+    let unknown = record(vec![]);
+    assert!(read(&parent, &unknown, &consult()).is_permit());
 }
 
 #[test]

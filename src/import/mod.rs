@@ -51,10 +51,10 @@ impl fmt::Display for ImportSummary {
     }
 }
 
-/// The principal imports run as: the operator's own system client.
-fn importer(now_millis: i64) -> Principal {
+/// The principal imports run as: the operator's own system client named `client`.
+fn importer(client: &str, now_millis: i64) -> Principal {
     Principal {
-        subject: Subject::System("carnet-import".to_owned()),
+        subject: Subject::System(client.to_owned()),
         issuer: "carnet-cli".to_owned(),
         token_id: None,
         scopes: vec!["system/*.cruds".to_owned()],
@@ -64,6 +64,18 @@ fn importer(now_millis: i64) -> Principal {
         patient: None,
         expires_at: now_millis / 1000 + 86_400,
     }
+}
+
+/// The context of one load by the operator's system client `client` (`carnet-import`,
+/// `carnet-demo`): full system scopes, its access events coalesced (one AuditEvent per
+/// action and transaction).
+pub fn load_context(services: &Services, client: &str) -> RequestContext {
+    let now = services.clock.now_millis();
+    RequestContext::bulk(
+        importer(client, now),
+        format!("{client}-{}", uuid::Uuid::new_v4()),
+        now,
+    )
 }
 
 /// Imports every FHIR file under `paths`.
@@ -107,13 +119,18 @@ pub fn import_paths(services: &Services, paths: &[PathBuf], show_progress: bool)
 /// Imports one file; returns (resources written, batch entries failed).
 fn import_file(services: &Services, path: &Path) -> Result<(usize, usize), String> {
     let bundle = bundle_of_file(path).map_err(|e| e.to_string())?;
-    let now = services.clock.now_millis();
-    let context = RequestContext::bulk(
-        importer(now),
-        format!("import-{}", uuid::Uuid::new_v4()),
-        now,
-    );
-    let outcome = process_bundle(services, &context, bundle).map_err(|e| {
+    import_bundle(services, &load_context(services, "carnet-import"), bundle)
+}
+
+/// Loads one transaction or batch `bundle` in `context` (see `load_context`) through the
+/// same interactions as the REST API; returns (resources written, batch entries failed), or
+/// the first problems of a refused bundle.
+pub fn import_bundle(
+    services: &Services,
+    context: &RequestContext,
+    bundle: serde_json::Value,
+) -> Result<(usize, usize), String> {
+    let outcome = process_bundle(services, context, bundle).map_err(|e| {
         let issues = e.issues();
         let detail: Vec<String> = issues
             .iter()

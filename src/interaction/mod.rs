@@ -22,6 +22,7 @@ mod page_token;
 pub mod patch;
 pub mod read;
 pub mod reindex;
+mod representatives;
 pub mod search;
 pub mod stored;
 mod target;

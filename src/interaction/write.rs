@@ -8,6 +8,7 @@ use super::access;
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::immutable;
+use super::representatives;
 use super::stored::StoredResource;
 use crate::auth::Permission;
 use crate::fhir::ids::ResourceType;
@@ -101,6 +102,7 @@ pub fn save(
     immutable::check(&context.principal, res_type, method, previous.is_some())?;
     check_write_scopes(services, context, next, &value)?;
     access::writing::check_save(conn, services, context, res_type, id, previous, &value)?;
+    representatives::check_one_active(conn, services, context, res_type, id, &value)?;
     let json = serde_json::to_string(&value).map_err(|e| {
         InteractionError::invalid(format!("the resource cannot be serialised: {e}"))
     })?;

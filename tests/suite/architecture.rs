@@ -26,6 +26,10 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
             &["interaction", "auth", "config", "error", "fhir", "search"][..],
         ),
         ("import", &["interaction", "auth", "error", "fhir"][..]),
+        (
+            "demo",
+            &["import", "interaction", "auth", "error", "fhir"][..],
+        ),
         ("notify", &["storage", "config", "error"][..]),
     ])
 }

@@ -163,6 +163,11 @@ impl TestClock {
         TestClock(AtomicI64::new(chrono::Utc::now().timestamp_millis()))
     }
 
+    /// A clock at `millis` since the Unix epoch.
+    pub fn at(millis: i64) -> TestClock {
+        TestClock(AtomicI64::new(millis))
+    }
+
     pub fn advance(&self, millis: i64) {
         self.0.fetch_add(millis, Ordering::SeqCst);
     }

@@ -35,6 +35,10 @@ pub struct Scenario {
     /// What the scenario shows, in words.
     #[serde(default, rename = "description")]
     pub _description: Option<String>,
+    /// The instant the test clock starts at (RFC 3339), for rules that depend on dates
+    /// such as a birth date; the current time when absent.
+    #[serde(default)]
+    pub start: Option<String>,
     /// Resources with ids, stored in order by a system client (`PUT`).
     pub world: Vec<Value>,
     pub checks: Vec<Check>,
@@ -180,7 +184,20 @@ async fn run_scenario(
 ) {
     let backend = database.label;
     let mut app = TestApp::new(database);
-    let clock = Arc::new(TestClock::now());
+    let clock = match &scenario.start {
+        None => TestClock::now(),
+        Some(start) => match chrono::DateTime::parse_from_rfc3339(start) {
+            Ok(at) => TestClock::at(at.timestamp_millis()),
+            Err(e) => {
+                report.failures.push(format!(
+                    "{file} [{backend}] {}: `start` {start:?} is not RFC 3339: {e}",
+                    scenario.title
+                ));
+                return;
+            }
+        },
+    };
+    let clock = Arc::new(clock);
     app.services.clock = clock.clone();
     let service = test::init_service(carnet::build_app(app.state())).await;
     let start = clock.now_millis();

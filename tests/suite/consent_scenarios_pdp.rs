@@ -13,8 +13,8 @@ use serde_json::Value;
 use carnet::auth::PurposeOfUse;
 use carnet::consent::{
     Action, ConsentPolicy, Context, Decision, LabelCode, Professional, RecordFacts, RecordStatus,
-    Requester, ResourceFacts, general_practitioners_of, label_set_times, legal_representative_of,
-    profession_of,
+    Requester, ResourceFacts, general_practitioners_of, label_set_times, legal_representation_of,
+    majority_of, profession_of,
 };
 use carnet::fhir::labels::security_labels;
 use carnet::search::compartment::patient_ids;
@@ -101,6 +101,7 @@ where
             status,
             general_practitioners: general_practitioners_of(&json),
             consents,
+            majority_millis: majority_of(&json),
         }))
     }
 
@@ -113,10 +114,11 @@ where
             },
             "RelatedPerson" => {
                 let stored = self.get(&who.subject).await;
-                match stored.as_ref().and_then(legal_representative_of) {
-                    Some(patient_id) => Requester::Representative {
+                match stored.as_ref().and_then(legal_representation_of) {
+                    Some(representation) => Requester::Representative {
                         related_person_id: id.to_owned(),
-                        patient_id,
+                        patient_id: representation.patient_id,
+                        until_majority: representation.until_majority,
                     },
                     None => Requester::Unrecognised {
                         reference: who.subject.clone(),

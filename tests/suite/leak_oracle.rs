@@ -17,7 +17,7 @@ use carnet::auth::{PurposeOfUse, Subject as TokenSubject, TokenRequest};
 use carnet::consent::{
     AccessMatrix, Action, ConsentPolicy, Context, Policy, PolicyConfig, Professional, RecordAccess,
     RecordFacts, RecordStatus, Requester, ResourceFacts, general_practitioners_of,
-    legal_representative_of, profession_of,
+    legal_representation_of, majority_of, profession_of,
 };
 
 use crate::common::TestApp;
@@ -121,6 +121,7 @@ impl<'w> Oracle<'w> {
                     status,
                     general_practitioners: general_practitioners_of(json),
                     consents,
+                    majority_millis: majority_of(json),
                 },
             );
         }
@@ -289,10 +290,11 @@ pub fn askers(world: &World, app: &TestApp, rng: &mut Rng, now_millis: i64) -> V
             .entity(&format!("RelatedPerson/{related}"))
             .and_then(Entity::current)
             .expect("related persons are never deleted");
-        let requester = match legal_representative_of(json) {
-            Some(patient_id) => Requester::Representative {
+        let requester = match legal_representation_of(json) {
+            Some(representation) => Requester::Representative {
                 related_person_id: related.clone(),
-                patient_id,
+                patient_id: representation.patient_id,
+                until_majority: representation.until_majority,
             },
             None => Requester::Unrecognised {
                 reference: format!("RelatedPerson/{related}"),

@@ -17,6 +17,7 @@ pub(crate) mod writing;
 pub(crate) use facts::{attachment_rows, fact_rows, facts_of};
 pub(crate) use gate::Gate;
 pub use record_cache::RecordCache;
+pub(crate) use records::related_persons_of;
 
 pub(crate) use scopes::{TypeGrant, require};
 

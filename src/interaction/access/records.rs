@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::auth::{Principal, Subject};
 use crate::consent::{
     ConsentPolicy, RecordFacts, RecordStatus, SubjectLookup, general_practitioners_of,
-    legal_representative_of, profession_of,
+    legal_representation_of, majority_of, profession_of,
 };
 use crate::interaction::context::Services;
 use crate::interaction::error::InteractionError;
@@ -75,6 +75,7 @@ pub(crate) fn load_record(
         status,
         general_practitioners: general_practitioners_of(&patient),
         consents,
+        majority_millis: majority_of(&patient),
     }))
 }
 
@@ -95,8 +96,8 @@ pub(crate) fn subject_lookup(
     let mut lookup = SubjectLookup::default();
     match &principal.subject {
         Subject::RelatedPerson(id) => {
-            lookup.represented_patient =
-                stored(conn, "RelatedPerson", id)?.and_then(|r| legal_representative_of(&r));
+            lookup.representation =
+                stored(conn, "RelatedPerson", id)?.and_then(|r| legal_representation_of(&r));
         }
         Subject::Practitioner(id) if principal.profession.is_none() => {
             lookup.stored_profession =
@@ -146,6 +147,30 @@ pub(crate) fn records_naming(
     patients.sort();
     patients.dedup();
     Ok(patients)
+}
+
+/// The live RelatedPersons whose `patient` is `Patient/{patient_id}`, as `(id, JSON)` (no
+/// access restriction: for the write path's rules, never returned to a client).
+pub(crate) fn related_persons_of(
+    conn: &mut Conn<'_>,
+    services: &Services,
+    patient_id: &str,
+    now_millis: i64,
+) -> Result<Vec<(String, Value)>, InteractionError> {
+    let rows = find(
+        conn,
+        services,
+        "RelatedPerson",
+        &[("patient", &format!("Patient/{patient_id}"))],
+        now_millis,
+    )?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let json = serde_json::from_str(row.content.as_deref()?).ok()?;
+            Some((row.res_id, json))
+        })
+        .collect())
 }
 
 /// Live resources of `res_type` matching the search `pairs` (no access restriction: for

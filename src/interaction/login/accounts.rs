@@ -8,14 +8,13 @@ use serde_json::Value;
 use super::Channel;
 use super::error::LoginError;
 use crate::auth::login::{Identifier, hash_password, provisional_password};
+use crate::consent::legal_representative_of;
 use crate::fhir::ids::is_valid_id;
 use crate::interaction::context::Services;
 use crate::storage::accounts::{self, AccountRow};
 use crate::storage::versions;
 use crate::storage::{Conn, StorageError};
 
-/// Relationship codes of a legal representative (FR Core contact relationship).
-const REPRESENTATIVE_CODES: [&str; 3] = ["CUR", "GRD", "CURTL"];
 /// Tries at finding a free random identifier.
 const IDENTIFIER_TRIES: usize = 8;
 
@@ -224,7 +223,8 @@ fn live(conn: &mut Conn<'_>, res_type: &str, reference: &str) -> Result<Value, L
     })
 }
 
-/// Checks that `representative` is a stored legal representative of `patient`.
+/// Checks that `representative` is a stored active legal representative of `patient`, as the
+/// consent engine recognises one (`consent::legal_representative_of`).
 fn check_representative(
     conn: &mut Conn<'_>,
     representative: &str,
@@ -240,19 +240,7 @@ fn check_representative(
             "`{representative}` is not related to `{patient}`"
         )));
     }
-    let codes = person
-        .get("relationship")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|concept| concept.get("coding").and_then(Value::as_array))
-        .flatten()
-        .filter_map(|coding| coding.get("code").and_then(Value::as_str));
-    let mut is_legal = false;
-    for code in codes {
-        is_legal |= REPRESENTATIVE_CODES.contains(&code);
-    }
-    if !is_legal || person.get("active") == Some(&Value::Bool(false)) {
+    if legal_representative_of(&person).is_none() {
         return Err(LoginError::Invalid(format!(
             "`{representative}` is not an active legal representative (relationship CUR, GRD or CURTL)"
         )));
