@@ -82,7 +82,9 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup 
 #[cfg(feature = "sqlite")]
 fn configure_sqlite(conn: &mut SqliteConnection) -> diesel::QueryResult<()> {
     conn.batch_execute(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; \
+        // The busy timeout first: on a new file, the pool's connections race to switch it to
+        // WAL, which needs a moment of exclusive access.
+        "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
          PRAGMA foreign_keys = ON; PRAGMA cache_size = -32000; PRAGMA temp_store = MEMORY;",
     )
 }
