@@ -47,13 +47,16 @@ pub struct SearchScope<'a> {
     pub patient_compartment: Option<&'a str>,
 }
 
-pub fn search(
+/// The query of a search as it will run: parsed, limited to a patient's compartment, and
+/// narrowed to the token's scopes (the consent filter is added inside the read
+/// transaction); the grants recheck the rows found.
+fn planned(
     services: &Services,
     context: &RequestContext,
     scope: SearchScope<'_>,
     pairs: &[(String, String)],
     handling: Handling,
-) -> Result<SearchResult, InteractionError> {
+) -> Result<(SearchQuery, AccessFilter, SearchGrants), InteractionError> {
     let mut query = parse_search(&services.registry, scope.type_name, pairs, handling)
         .map_err(|e| InteractionError::invalid(e.to_string()))?;
     let mut access = AccessFilter::default();
@@ -82,6 +85,54 @@ pub fn search(
     }
     let grants = SearchGrants::of(services, context, &mut query)?;
     access.alternatives = grants.alternatives();
+    Ok((query, access, grants))
+}
+
+/// The database's plan for the first page of a search, exactly as `search` would run it
+/// for `context` (scopes and consent included): for benchmarks and operators checking that
+/// searches use indexes.
+pub fn explain(
+    services: &Services,
+    context: &RequestContext,
+    scope: SearchScope<'_>,
+    pairs: &[(String, String)],
+) -> Result<Vec<String>, InteractionError> {
+    let (query, mut access, _) = planned(services, context, scope, pairs, Handling::Strict)?;
+    let count = query
+        .result
+        .count
+        .map_or(services.limits.default_page_size, |c| c as usize)
+        .min(services.limits.max_page_size) as i64;
+    services.store.read(|conn| {
+        let mut gate = Gate::open(conn, services, context)?;
+        access::searching::narrow(
+            conn,
+            &mut gate,
+            &query,
+            scope.patient_compartment,
+            &mut access,
+        )?;
+        Ok(search::explain(
+            conn,
+            &query,
+            &access,
+            count,
+            context.now_millis,
+        )?)
+    })
+}
+
+/// Runs a search for `context`: one page of matches (narrowed in SQL to what the scopes
+/// and the consent engine let the subject see, each decided again), its includes, total
+/// and the tokens of the neighbouring pages.
+pub fn search(
+    services: &Services,
+    context: &RequestContext,
+    scope: SearchScope<'_>,
+    pairs: &[(String, String)],
+    handling: Handling,
+) -> Result<SearchResult, InteractionError> {
+    let (mut query, mut access, grants) = planned(services, context, scope, pairs, handling)?;
     let requested = query
         .result
         .count

@@ -34,5 +34,6 @@ mod scopes;
 mod search;
 mod search_composite;
 mod search_paging;
+mod search_plans;
 mod tls;
 mod transaction;

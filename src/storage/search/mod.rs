@@ -252,6 +252,31 @@ pub fn search(
     })
 }
 
+/// The database's plan for the first page of `query` under `access` (`EXPLAIN QUERY
+/// PLAN` on SQLite, `EXPLAIN` on PostgreSQL), one line per step.
+pub fn explain(
+    conn: &mut Conn<'_>,
+    query: &SearchQuery,
+    access: &AccessFilter,
+    count: i64,
+    now_ms: i64,
+) -> Result<Vec<String>, StorageError> {
+    let dialect = dialect_of(conn);
+    let keys = sort_columns(query)?;
+    let mut select = Sql::new(match dialect {
+        Dialect::Sqlite => "EXPLAIN QUERY PLAN ",
+        Dialect::Postgres => "EXPLAIN ",
+    });
+    select
+        .push(SELECT)
+        .append(where_clause(query, access, dialect, now_ms)?);
+    select
+        .push(&keyset::order_by(&keys, true))
+        .push(" LIMIT ")
+        .int(count + 1);
+    sql::load_plan(conn, &select)
+}
+
 /// Resources that `include`s and `revinclude`s reach from `rows` (`:iterate` follows them
 /// again, a few levels deep), without those already in `rows`.
 pub fn included(

@@ -212,6 +212,50 @@ pub fn load_sort_value(
     })
 }
 
+#[derive(QueryableByName)]
+struct SqlitePlanLine {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    parent: i64,
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+#[derive(QueryableByName)]
+struct PostgresPlanLine {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// Runs an `EXPLAIN [QUERY PLAN] …`: the plan, one line per step (SQLite's steps indented
+/// under their parent).
+pub fn load_plan(conn: &mut Conn<'_>, sql: &Sql) -> Result<Vec<String>, StorageError> {
+    match conn {
+        #[cfg(feature = "sqlite")]
+        Conn::Sqlite(_) => {
+            let steps = load_raw!(conn, sql, SqlitePlanLine)?;
+            let mut depth: Vec<(i64, usize)> = Vec::new();
+            Ok(steps
+                .into_iter()
+                .map(|step| {
+                    let level = depth
+                        .iter()
+                        .find(|(id, _)| *id == step.parent)
+                        .map_or(0, |(_, level)| level + 1);
+                    depth.push((step.id, level));
+                    format!("{}{}", "  ".repeat(level), step.detail)
+                })
+                .collect())
+        }
+        #[cfg(feature = "postgres")]
+        Conn::Postgres(_) => Ok(load_raw!(conn, sql, PostgresPlanLine)?
+            .into_iter()
+            .map(|row| row.line)
+            .collect()),
+    }
+}
+
 /// Runs a `SELECT COUNT(*) AS n …`.
 pub fn load_count(conn: &mut Conn<'_>, sql: &Sql) -> Result<i64, StorageError> {
     let rows = load_raw!(conn, sql, CountRow)?;
