@@ -11,6 +11,13 @@ use serde_json::json;
 
 use crate::common::{each_backend, fhir_request, send};
 
+/// A search: its type, its parameters, and the index table its plan must start from.
+type CommonSearch = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
 fn practitioner() -> Principal {
     Principal {
         subject: Subject::Practitioner("gp".to_owned()),
@@ -45,7 +52,7 @@ async fn common_searches_use_indexes() {
             }
         }
         let system = t.services.clone();
-        let searches: [(&str, &[(&str, &str)], &str); 2] = [
+        let searches: [CommonSearch; 2] = [
             ("Patient", &[("name", "family3"), ("_count", "20")], "search_string"),
             (
                 "DocumentReference",
