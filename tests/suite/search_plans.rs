@@ -87,6 +87,10 @@ async fn common_searches_use_indexes() {
                     line.starts_with("SCAN r") || line.contains("Seq Scan on current_resources")
                 });
                 assert!(!scans_everything, "the plan of {res_type} scans every resource:\n{text}");
+                // SQLite plans by rules (no statistics): no step may read every row of a
+                // type through an index constrained by the type alone.
+                let type_wide = plan.iter().any(|line| line.trim_end().ends_with("(res_type=?)"));
+                assert!(!type_wide, "the plan of {res_type} reads a whole type:\n{text}");
             }
         }
     })

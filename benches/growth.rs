@@ -1,0 +1,286 @@
+//! `cargo bench --bench growth`: search latency as the data grows (TARGETS.md W4). Loads
+//! patients (each with one DocumentReference) through `carnet import` up to each size of
+//! `CARNET_GROWTH_SIZES` (default `1000,10000,100000`), and at each size measures the first
+//! page of `Patient?name=…` and of `DocumentReference?patient=…&type=…` with 8 keep-alive
+//! clients as fast as they go, then at a fixed rate (`CARNET_W4_RATE` requests/s, default
+//! 200; latency counted from each request's scheduled time, so a stall is not hidden), and
+//! prints the database's plan of both searches. SQLite always; PostgreSQL when
+//! `CARNET_BENCH_DATABASE_URL` is set (`CARNET_GROWTH_PG_SIZES` overrides its sizes).
+//! Every read and search is audited, as in production. Results go to stdout and to
+//! BENCHMARKS-growth.md.
+
+mod support;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use carnet::auth::{Subject, TokenRequest, mint};
+use carnet::config::Config;
+use carnet::interaction::search::{SearchScope, explain};
+use carnet::server;
+use support::{Client, Phase, Work, commit, machine, run_phase, start_server};
+
+/// Patients per generated transaction bundle.
+const PER_FILE: usize = 250;
+/// Distinct family names: a name search matches `size / NAMES` patients.
+const NAMES: usize = 500;
+
+fn sizes(variable: &str, default: &str) -> Vec<usize> {
+    std::env::var(variable)
+        .unwrap_or_else(|_| default.to_owned())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect()
+}
+
+/// Writes the bundles of patients `from..to` (and their documents) under `dir`.
+fn write_bundles(dir: &Path, from: usize, to: usize) {
+    std::fs::create_dir_all(dir).expect("bundle dir");
+    let mut start = from;
+    while start < to {
+        let end = (start + PER_FILE).min(to);
+        let mut entries = Vec::new();
+        for i in start..end {
+            let id = format!("g{i}");
+            entries.push(json!({"resource": {"resourceType": "Patient", "id": id,
+                "name": [{"family": format!("Growth{}", i % NAMES), "given": [format!("Given{i}")]}],
+                "gender": if i % 2 == 0 { "female" } else { "male" }, "birthDate": "1970-03-02"},
+                "request": {"method": "PUT", "url": format!("Patient/{id}")}}));
+            let code = if i % 2 == 0 { "11488-4" } else { "34112-3" };
+            entries.push(
+                json!({"resource": {"resourceType": "DocumentReference", "id": format!("gd{i}"),
+                "status": "current", "subject": {"reference": format!("Patient/{id}")},
+                "type": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                "date": "2024-01-10T10:00:00+01:00",
+                "content": [{"attachment": {"contentType": "text/plain", "data": "Ym9uam91cg=="}}]},
+                "request": {"method": "PUT", "url": format!("DocumentReference/gd{i}")}}),
+            );
+        }
+        let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": entries});
+        std::fs::write(
+            dir.join(format!("growth-{start:07}.json")),
+            serde_json::to_vec(&bundle).unwrap_or_default(),
+        )
+        .expect("write bundle");
+        start = end;
+    }
+}
+
+/// `clients` connections sending `work` at `rate` requests/s in all for `seconds`; each
+/// latency counts from the request's scheduled time.
+fn fixed_rate(name: &str, port: u16, token: &str, rate: f64, seconds: u64, work: Work) -> Phase {
+    let clients = 8;
+    let interval = Duration::from_secs_f64(clients as f64 / rate);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let threads: Vec<_> = (0..clients)
+        .map(|c| {
+            let work = work.clone();
+            let token = token.to_owned();
+            std::thread::spawn(move || {
+                let mut latencies = Vec::new();
+                let mut errors = 0;
+                let Ok(mut client) = Client::connect(port, &token) else {
+                    return (latencies, 1);
+                };
+                let mut scheduled = started + interval.mul_f64(c as f64 / clients as f64);
+                let mut i = c * 1_000_000;
+                while scheduled < deadline {
+                    if let Some(wait) = scheduled.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    if work(&mut client, i) {
+                        latencies.push(scheduled.elapsed().as_micros() as u64);
+                    } else {
+                        errors += 1;
+                    }
+                    scheduled += interval;
+                    i += 1;
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let mut latencies_us = Vec::new();
+    let mut errors = 0;
+    for thread in threads {
+        if let Ok((l, e)) = thread.join() {
+            latencies_us.extend(l);
+            errors += e;
+        }
+    }
+    latencies_us.sort_unstable();
+    Phase {
+        name: name.to_owned(),
+        requests: latencies_us.len(),
+        errors,
+        seconds: started.elapsed().as_secs_f64(),
+        latencies_us,
+    }
+}
+
+fn grow(label: &str, database_url: &str, data_dir: &Path, sizes: &[usize], report: &mut String) {
+    let seconds: u64 = std::env::var("CARNET_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let rate: f64 = std::env::var("CARNET_W4_RATE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200.0);
+    let mut config = Config::with_defaults();
+    config.database_url = database_url.to_owned();
+    config.data_dir = data_dir.to_owned();
+    config.workers = 2;
+    let store = server::open_store(&config).expect("open database");
+    let services = server::services(store).expect("services");
+    let key = server::signing_key(&config).expect("signing key");
+    let request = TokenRequest {
+        subject: Subject::System("growth".into()),
+        scope: "system/*.cruds".into(),
+        purposes: vec!["TREAT".into()],
+        profession: None,
+        organization: None,
+        patient: None,
+        ttl_seconds: 36_000,
+    };
+    let token = mint(
+        &key,
+        &config.issuer,
+        &request,
+        chrono::Utc::now().timestamp(),
+    )
+    .expect("token");
+    let state = server::app_state(&config, services.clone(), &key).expect("app state");
+    let port = start_server(state);
+    let mut loaded = 0;
+    for &size in sizes {
+        let dir = data_dir.join(format!("bundles-{size}"));
+        write_bundles(&dir, loaded, size);
+        let summary = carnet::import::import_paths(&services, &[dir.clone()], false);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(summary.failed_files.is_empty(), "{summary}");
+        loaded = size;
+        report.push_str(&format!(
+            "\n### {label}, {size} patients ({} resources)\n\nImport of the last {} resources: {:.0} resources/s.\n\n| phase | per second | p50 ms | p99 ms | errors |\n|---|---|---|---|---|\n",
+            size * 2,
+            summary.resources_written,
+            summary.resources_written as f64 / summary.seconds.max(f64::MIN_POSITIVE),
+        ));
+        let names: Work = Arc::new(|client, i| {
+            let path = format!("/fhir/Patient?name=growth{}&_count=20", (i * 7919) % NAMES);
+            matches!(client.call("GET", &path, None), Ok((200, _)))
+        });
+        let documents: Work = Arc::new(move |client, i| {
+            let path = format!(
+                "/fhir/DocumentReference?patient=g{}&type=http://loinc.org%7C11488-4&_count=20",
+                ((i * 7919) % size) & !1
+            );
+            matches!(client.call("GET", &path, None), Ok((200, _)))
+        });
+        for (what, work) in [
+            ("Patient?name=…", names),
+            ("DocumentReference?patient=…&type=…", documents),
+        ] {
+            let phases = [
+                run_phase(
+                    &format!("{what}, 8 clients"),
+                    port,
+                    &token,
+                    8,
+                    seconds,
+                    work.clone(),
+                ),
+                fixed_rate(
+                    &format!("{what}, {rate:.0} req/s fixed rate"),
+                    port,
+                    &token,
+                    rate,
+                    seconds,
+                    work,
+                ),
+            ];
+            for phase in phases {
+                println!("{label} {size}: {}", phase.row());
+                report.push_str(&phase.row());
+                report.push('\n');
+            }
+        }
+        let context = carnet::import::load_context(&services, "growth");
+        for (res_type, pairs) in [
+            ("Patient", vec![("name", "growth7"), ("_count", "20")]),
+            (
+                "DocumentReference",
+                vec![
+                    ("patient", "g42"),
+                    ("type", "http://loinc.org|11488-4"),
+                    ("_count", "20"),
+                ],
+            ),
+        ] {
+            let pairs: Vec<(String, String)> = pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            let scope = SearchScope {
+                type_name: Some(res_type),
+                patient_compartment: None,
+            };
+            let plan = explain(&services, &context, scope, &pairs)
+                .map(|lines| lines.join("\n"))
+                .unwrap_or_else(|e| format!("no plan: {e}"));
+            println!(
+                "{label} {size}: plan of {res_type}?{}:\n{plan}",
+                carnet::search::query_string::join_pairs(&pairs)
+            );
+            report.push_str(&format!(
+                "\nPlan of `{res_type}?{}`:\n\n```\n{plan}\n```\n",
+                carnet::search::query_string::join_pairs(&pairs)
+            ));
+        }
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut report = format!(
+        "# Search as data grows (W4)\n\nMeasured by `cargo bench --bench growth` on {} (UTC), commit `{}`, machine: {}.\n\
+         Server and load generator share the machine; every request is authenticated and audited (a durable AuditEvent\n\
+         before the answer). Each patient has one DocumentReference; `Patient?name=` matches size/{NAMES} patients.\n",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M"),
+        commit(),
+        machine(),
+    );
+    let sqlite_url = format!("sqlite://{}", dir.path().join("growth.db").display());
+    grow(
+        "SQLite",
+        &sqlite_url,
+        dir.path(),
+        &sizes("CARNET_GROWTH_SIZES", "1000,10000,100000"),
+        &mut report,
+    );
+    if let Ok(url) = std::env::var("CARNET_BENCH_DATABASE_URL") {
+        let pg_dir = dir.path().join("pg");
+        std::fs::create_dir_all(&pg_dir).expect("dir");
+        let default =
+            std::env::var("CARNET_GROWTH_SIZES").unwrap_or_else(|_| "1000,10000,100000".to_owned());
+        grow(
+            "PostgreSQL",
+            &url,
+            &pg_dir,
+            &sizes("CARNET_GROWTH_PG_SIZES", &default),
+            &mut report,
+        );
+    }
+    println!("{report}");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS-growth.md");
+    if let Err(e) = std::fs::write(&path, report) {
+        eprintln!("could not write {}: {e}", path.display());
+    }
+}
