@@ -160,7 +160,7 @@ fn grow(label: &str, database_url: &str, data_dir: &Path, sizes: &[usize], repor
     for &size in sizes {
         let dir = data_dir.join(format!("bundles-{size}"));
         write_bundles(&dir, loaded, size);
-        let summary = carnet::import::import_paths(&services, &[dir.clone()], false);
+        let summary = carnet::import::import_paths(&services, std::slice::from_ref(&dir), false);
         let _ = std::fs::remove_dir_all(&dir);
         assert!(summary.failed_files.is_empty(), "{summary}");
         loaded = size;
