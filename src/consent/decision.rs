@@ -29,6 +29,9 @@ pub enum RuleId {
     RecordOwn,
     /// A patient or representative asking about another patient's record.
     RecordOtherPatient,
+    /// A professional looking a patient up by exact INS learns that the record exists:
+    /// identity only, nothing else of the record without access (§4).
+    RecordIdentityLookup,
     /// A parental representative (CUR) of a patient who has come of age: their access
     /// ended (§7).
     RepresentativeMajority,
@@ -106,6 +109,7 @@ impl RuleId {
             Self::RecordClosed => "dmp.record.closed",
             Self::RecordOwn => "dmp.record.own",
             Self::RecordOtherPatient => "dmp.record.other-patient",
+            Self::RecordIdentityLookup => "dmp.record.identity-lookup",
             Self::RepresentativeMajority => "dmp.representative.majority",
             Self::SubjectUnrecognised => "dmp.subject.unrecognised",
             Self::SubjectAdministrative => "dmp.subject.administrative",
@@ -291,6 +295,7 @@ mod tests {
             RuleId::RecordClosed,
             RuleId::RecordOwn,
             RuleId::RecordOtherPatient,
+            RuleId::RecordIdentityLookup,
             RuleId::RepresentativeMajority,
             RuleId::SubjectUnrecognised,
             RuleId::SubjectAdministrative,

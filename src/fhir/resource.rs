@@ -1,6 +1,7 @@
 //! Operations on resource JSON as received: setting the fields the server owns (`id`,
 //! `meta.versionId`, `meta.lastUpdated`) while keeping every other key in its place, and
-//! rewriting references (transaction `urn:uuid:` resolution).
+//! rewriting references (transaction `urn:uuid:` resolution), and tagging a resource
+//! returned reduced (SUBSETTED).
 
 use std::collections::HashMap;
 
@@ -90,6 +91,25 @@ fn rewrite_narrative_links(html: &mut String, replacements: &HashMap<String, Str
         }
     }
     changed
+}
+
+/// Tags `resource` (a JSON object) as SUBSETTED: it is returned without some of its
+/// elements (search.html `_elements`/`_summary`, an identity-only lookup).
+pub fn mark_subsetted(resource: &mut serde_json::Map<String, Value>) {
+    let meta = resource
+        .entry("meta")
+        .or_insert_with(|| Value::Object(serde_json::Map::new()));
+    if let Value::Object(meta) = meta {
+        let tags = meta
+            .entry("tag")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(tags) = tags {
+            tags.push(serde_json::json!({
+                "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+                "code": "SUBSETTED"
+            }));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use super::stored::StoredResource;
 use super::target;
 use crate::audit::AccessAction;
 use crate::auth::Permission;
+use crate::fhir::resource::mark_subsetted;
 use crate::search::query::{
     Criterion, Handling, SearchQuery, SummaryMode, TotalMode, parse_search,
 };
@@ -192,6 +193,19 @@ pub fn search(
             access::searching::recheck(conn, &mut gate, rows, &mut patients, &mut reasons)?;
         let included =
             access::searching::recheck(conn, &mut gate, included, &mut patients, &mut reasons)?;
+        let identities = access::identity::identity_matches(
+            conn,
+            &gate,
+            &query,
+            &found.rows,
+            now,
+            &mut patients,
+            &mut reasons,
+        )?;
+        found.total = found.total.map(|t| t + identities.len() as i64);
+        if count > 0 {
+            found.rows.extend(identities);
+        }
         let resources = found
             .rows
             .iter()
@@ -437,20 +451,7 @@ impl View {
                 kept.insert(key, value);
             }
         }
-        let meta = kept
-            .entry("meta")
-            .or_insert_with(|| Value::Object(Map::new()));
-        if let Value::Object(meta) = meta {
-            let tags = meta
-                .entry("tag")
-                .or_insert_with(|| Value::Array(Vec::new()));
-            if let Value::Array(tags) = tags {
-                tags.push(serde_json::json!({
-                    "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
-                    "code": "SUBSETTED"
-                }));
-            }
-        }
+        mark_subsetted(&mut kept);
         serde_json::to_string(&Value::Object(kept)).unwrap_or(json)
     }
 }

@@ -21,6 +21,7 @@ mod demo;
 mod examples;
 mod history;
 mod index;
+mod ins_lookup;
 mod issuers;
 mod leak;
 mod leak_oracle;

@@ -8,6 +8,7 @@ mod facts;
 mod filter_sql;
 mod gate;
 pub(crate) mod history;
+pub(crate) mod identity;
 mod record_cache;
 mod records;
 mod scopes;
