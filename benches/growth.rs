@@ -46,7 +46,7 @@ fn write_bundles(dir: &Path, from: usize, to: usize) {
         for i in start..end {
             let id = format!("g{i}");
             entries.push(json!({"resource": {"resourceType": "Patient", "id": id,
-                "name": [{"family": format!("Growth{}", i % NAMES), "given": [format!("Given{i}")]}],
+                "name": [{"family": format!("Growth{:03}", i % NAMES), "given": [format!("Given{i}")]}],
                 "gender": if i % 2 == 0 { "female" } else { "male" }, "birthDate": "1970-03-02"},
                 "request": {"method": "PUT", "url": format!("Patient/{id}")}}));
             let code = if i % 2 == 0 { "11488-4" } else { "34112-3" };
@@ -171,7 +171,10 @@ fn grow(label: &str, database_url: &str, data_dir: &Path, sizes: &[usize], repor
             summary.resources_written as f64 / summary.seconds.max(f64::MIN_POSITIVE),
         ));
         let names: Work = Arc::new(|client, i| {
-            let path = format!("/fhir/Patient?name=growth{}&_count=20", (i * 7919) % NAMES);
+            let path = format!(
+                "/fhir/Patient?name=growth{:03}&_count=20",
+                (i * 7919) % NAMES
+            );
             matches!(client.call("GET", &path, None), Ok((200, _)))
         });
         let documents: Work = Arc::new(move |client, i| {
@@ -211,7 +214,7 @@ fn grow(label: &str, database_url: &str, data_dir: &Path, sizes: &[usize], repor
         }
         let context = carnet::import::load_context(&services, "growth");
         for (res_type, pairs) in [
-            ("Patient", vec![("name", "growth7"), ("_count", "20")]),
+            ("Patient", vec![("name", "growth007"), ("_count", "20")]),
             (
                 "DocumentReference",
                 vec![

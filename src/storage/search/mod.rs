@@ -23,7 +23,7 @@ use sql::{Sql, load_count, load_found};
 
 use super::conn::Conn;
 use super::error::StorageError;
-use crate::search::query::{Column, Include, SearchQuery, SortKey};
+use crate::search::query::{Column, Criterion, Include, Match, SearchQuery, SortKey};
 use crate::search::registry::SearchParamType;
 
 /// Where a page starts. Pages after the first start strictly after (or end strictly
@@ -101,7 +101,10 @@ fn where_clause(
             .cloned()
             .collect(),
     );
-    for c in &query.criteria {
+    // The most selective criterion first: it drives the search (see `Aliases`).
+    let mut criteria: Vec<&Criterion> = query.criteria.iter().collect();
+    criteria.sort_by_key(|c| selectivity_rank(c));
+    for c in criteria {
         sql.push(" AND ")
             .append(criterion(c, "r", &mut aliases, now_ms)?);
     }
@@ -117,6 +120,26 @@ fn where_clause(
         sql.append(access::records_clause(records, "r", &mut aliases));
     }
     Ok(sql)
+}
+
+/// How few rows a criterion is likely to match, without statistics (lower: fewer): ids
+/// and references to one resource, then identifiers and exact values, then strings, then
+/// the rest (codes shared by many resources, dates, numbers); negations, chains and
+/// reverse chains never drive.
+fn selectivity_rank(criterion: &Criterion) -> u8 {
+    let Criterion::Param(param) = criterion else {
+        return 9;
+    };
+    match (&param.matcher, param.column) {
+        (_, Column::Id) => 0,
+        (Match::Reference(_), _) => 1,
+        (Match::Token { not: false, .. }, _) if param.code == "identifier" => 2,
+        (Match::Uri { .. } | Match::ReferenceIdentifier(_) | Match::OfType(_), _) => 3,
+        (Match::String { .. }, _) => 4,
+        (Match::Token { not: false, .. } | Match::TokenText(_), _) => 5,
+        (Match::Date(_) | Match::Number(_) | Match::Quantity(_) | Match::Composite(_), _) => 6,
+        _ => 8,
+    }
 }
 
 /// The value a sort key orders by: a column of the resource, or the smallest (largest when

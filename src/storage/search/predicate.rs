@@ -42,15 +42,24 @@ pub struct Aliases {
     /// The records filter of the search: the resources a chain or a `_has` looks through
     /// must pass it too, or a match would reveal a resource the subject may not see.
     records: Option<RecordsFilter>,
+    /// Rows whose candidates an uncorrelated index lookup already gives: one criterion
+    /// drives (`IN (SELECT … lookup index)`), the others probe each candidate (`EXISTS`).
+    driven: std::collections::HashSet<String>,
 }
 
 impl Aliases {
+    /// Whether the next criterion on `row` drives its search (the first one does).
+    fn take_drive(&mut self, row: &str) -> bool {
+        self.driven.insert(row.to_owned())
+    }
+
     pub fn new(dialect: Dialect) -> Aliases {
         Aliases {
             counter: 0,
             types: std::collections::HashMap::new(),
             dialect,
             records: None,
+            driven: std::collections::HashSet::new(),
         }
     }
 
@@ -344,11 +353,13 @@ fn index_predicate(
     let x = aliases.next("x");
     let values = values.map(|v| rename(v, "x", &x));
     let types = aliases.types.get(row).cloned().unwrap_or_default();
-    if !types.is_empty() {
+    if !types.is_empty() && !negate && aliases.take_drive(row) {
         // Uncorrelated: the subquery reads the lookup index (type, param, value) once and
-        // the rows are joined by primary key, instead of probing every resource row.
+        // the rows are joined by primary key, instead of probing every resource row. Only
+        // the first (most selective) criterion does so; a second list could be as long as
+        // the type (`type=` of a common code) and is cheaper probed per candidate.
         let mut sql = Sql::new(&format!("({row}.res_type, {row}.res_id) "));
-        sql.push(if negate { "NOT IN" } else { "IN" });
+        sql.push("IN");
         sql.push(&format!(
             " (SELECT {x}.res_type, {x}.res_id FROM {table} {x} WHERE {x}.res_type IN ("
         ));
