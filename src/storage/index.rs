@@ -512,6 +512,21 @@ pub fn labels_of(
     Ok(on_conn!(conn, c => query.load::<(String, String)>(c))?)
 }
 
+/// The distinct `(system, code)` labels carried by any of the resources `ids` of type
+/// `res_type`.
+pub fn labels_among(
+    conn: &mut Conn<'_>,
+    res_type: &str,
+    ids: &[String],
+) -> Result<Vec<(String, String)>, StorageError> {
+    let query = resource_label::table
+        .filter(resource_label::res_type.eq(res_type))
+        .filter(resource_label::res_id.eq_any(ids))
+        .select((resource_label::system, resource_label::code))
+        .distinct();
+    Ok(on_conn!(conn, c => query.load::<(String, String)>(c))?)
+}
+
 /// The `(system, code, set_at)` security labels of `res_type/res_id` (sorted), with the
 /// time (ms) each was set.
 pub fn label_times_of(

@@ -177,9 +177,6 @@ impl<'a> Gate<'a> {
         conn: &mut Conn<'_>,
         rows: &[(String, String)],
     ) -> Result<(), InteractionError> {
-        if self.is_system() {
-            return Ok(());
-        }
         let mut by_type: HashMap<&str, Vec<String>> = HashMap::new();
         for (res_type, id) in rows {
             if res_type != "Binary" {

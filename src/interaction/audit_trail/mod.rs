@@ -154,13 +154,16 @@ fn hide_like_its_resources(
     audit: &mut serde_json::Map<String, serde_json::Value>,
     event: &AccessEvent,
 ) -> Result<bool, InteractionError> {
-    let mut hiding: Vec<&str> = Vec::new();
+    let mut by_type: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
     for reference in &event.resources {
         let mut parts = reference.split('/');
-        let (Some(res_type), Some(id)) = (parts.next(), parts.next()) else {
-            continue;
-        };
-        for (system, code) in crate::storage::index::labels_of(conn, res_type, id)? {
+        if let (Some(res_type), Some(id)) = (parts.next(), parts.next()) {
+            by_type.entry(res_type).or_default().push(id.to_owned());
+        }
+    }
+    let mut hiding: Vec<&str> = Vec::new();
+    for (res_type, ids) in by_type {
+        for (system, code) in crate::storage::index::labels_among(conn, res_type, &ids)? {
             if system == crate::fhir::labels::TRE_A07
                 && let Some(label) = HIDING_LABELS.iter().find(|l| **l == code)
                 && !hiding.contains(label)
