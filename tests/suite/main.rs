@@ -36,5 +36,6 @@ mod search;
 mod search_composite;
 mod search_paging;
 mod search_plans;
+mod search_terms;
 mod tls;
 mod transaction;

@@ -7,7 +7,9 @@ mod access;
 mod composite;
 mod keyset;
 mod predicate;
+mod special;
 mod sql;
+mod terminology;
 
 pub use access::{
     AccessAlternative, AccessFilter, Condition, FactMatch, RecordCondition, RecordsFilter,
@@ -70,6 +72,7 @@ fn where_clause(
     query: &SearchQuery,
     filter: &AccessFilter,
     dialect: Dialect,
+    terms: terminology::Terms,
     now_ms: i64,
 ) -> Result<Sql, StorageError> {
     let mut sql = Sql::new(" WHERE NOT r.is_deleted");
@@ -92,6 +95,7 @@ fn where_clause(
     }
     let mut aliases = Aliases::new(dialect);
     aliases.restrict_links(filter.records.clone());
+    aliases.set_terms(terms);
     aliases.set_types(
         "r",
         query
@@ -215,7 +219,10 @@ pub fn search(
     page: PageRequest,
     now_ms: i64,
 ) -> Result<SearchPage, StorageError> {
-    let filter = where_clause(query, access, dialect_of(conn), now_ms)?;
+    // The terminology of `:in`, `:not-in`, `:above`, `:below`, resolved once for the
+    // count and the page.
+    let terms = terminology::resolve(conn, &query.criteria)?;
+    let filter = where_clause(query, access, dialect_of(conn), terms, now_ms)?;
     let total = if page.with_total {
         let mut count = Sql::new("SELECT COUNT(*) AS n FROM current_resources r");
         count.append(filter.clone());
@@ -286,13 +293,14 @@ pub fn explain(
 ) -> Result<Vec<String>, StorageError> {
     let dialect = dialect_of(conn);
     let keys = sort_columns(query)?;
+    let terms = terminology::resolve(conn, &query.criteria)?;
     let mut select = Sql::new(match dialect {
         Dialect::Sqlite => "EXPLAIN QUERY PLAN ",
         Dialect::Postgres => "EXPLAIN ",
     });
     select
         .push(SELECT)
-        .append(where_clause(query, access, dialect, now_ms)?);
+        .append(where_clause(query, access, dialect, terms, now_ms)?);
     select
         .push(&keyset::order_by(&keys, true))
         .push(" LIMIT ")
