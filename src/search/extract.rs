@@ -112,7 +112,10 @@ pub enum IndexEntry {
     },
     /// The words of `_text` (the narrative) or `_content` (all the text), as
     /// ` word1 word2 … ` (see `fulltext`).
-    Text { param: String, words: String },
+    Text {
+        param: String,
+        words: String,
+    },
     /// A point of `near` (Location.position), in WGS84 degrees.
     Position {
         param: String,
@@ -215,7 +218,10 @@ fn run(
         dedup(&mut out, start);
     }
     let texts = [
-        ("_text", fulltext::narrative_words as fn(&Value) -> Option<String>),
+        (
+            "_text",
+            fulltext::narrative_words as fn(&Value) -> Option<String>,
+        ),
         ("_content", fulltext::content_words),
     ];
     for (code, words) in texts {

@@ -39,9 +39,7 @@ impl Categorized for StorageError {
             StorageError::Busy => ErrorCategory::Busy,
             StorageError::UnsupportedUrl(_)
             | StorageError::Unsupported(_)
-            | StorageError::Query(_) => {
-                ErrorCategory::Invalid
-            }
+            | StorageError::Query(_) => ErrorCategory::Invalid,
             StorageError::Corrupt(_)
             | StorageError::Database(_)
             | StorageError::Connection(_)

@@ -11,8 +11,8 @@ use super::conn::{Conn, on_conn};
 use super::error::StorageError;
 use super::schema::{
     resource_compartment, resource_fact, resource_label, search_composite, search_date,
-    search_number, search_position, search_quantity, search_reference, search_string,
-    search_text, search_token, search_token_text, search_token_type, search_uri,
+    search_number, search_position, search_quantity, search_reference, search_string, search_text,
+    search_token, search_token_text, search_token_type, search_uri,
 };
 use super::text_position_rows::{position_rows, text_rows};
 use crate::search::extract::{IndexEntry, normalize};

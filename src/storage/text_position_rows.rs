@@ -26,51 +26,59 @@ pub(super) struct PositionRow<'a> {
     longitude: f64,
 }
 
-/// The text rows of `entries`, the first of each parameter.
+/// The rows `row` makes of `entries`, the first of each parameter.
+fn first_per_param<'a, R>(
+    entries: &'a [IndexEntry],
+    row: impl Fn(&'a IndexEntry) -> Option<R>,
+) -> Vec<R> {
+    let mut seen: Vec<&str> = Vec::new();
+    entries
+        .iter()
+        .filter_map(|entry| row(entry).map(|r| (entry.param(), r)))
+        .filter(|(param, _)| {
+            let first = !seen.contains(param);
+            seen.push(param);
+            first
+        })
+        .map(|(_, r)| r)
+        .collect()
+}
+
+/// The text rows of `entries`.
 pub(super) fn text_rows<'a>(
     res_type: &'a str,
     res_id: &'a str,
     entries: &'a [IndexEntry],
 ) -> Vec<TextRow<'a>> {
-    let mut rows: Vec<TextRow<'a>> = Vec::new();
-    for entry in entries {
-        if let IndexEntry::Text { param, words } = entry
-            && !rows.iter().any(|r| r.param == param)
-        {
-            rows.push(TextRow {
-                res_type,
-                res_id,
-                param,
-                words,
-            });
-        }
-    }
-    rows
+    first_per_param(entries, |entry| match entry {
+        IndexEntry::Text { param, words } => Some(TextRow {
+            res_type,
+            res_id,
+            param,
+            words,
+        }),
+        _ => None,
+    })
 }
 
-/// The position rows of `entries`, the first of each parameter.
+/// The position rows of `entries`.
 pub(super) fn position_rows<'a>(
     res_type: &'a str,
     res_id: &'a str,
     entries: &'a [IndexEntry],
 ) -> Vec<PositionRow<'a>> {
-    let mut rows: Vec<PositionRow<'a>> = Vec::new();
-    for entry in entries {
-        if let IndexEntry::Position {
+    first_per_param(entries, |entry| match entry {
+        IndexEntry::Position {
             param,
             latitude,
             longitude,
-        } = entry
-            && !rows.iter().any(|r| r.param == param)
-        {
-            rows.push(PositionRow {
-                res_type,
-                res_id,
-                param,
-                latitude: *latitude,
-                longitude: *longitude,
-            });
-        }
-    }
-    rows
+        } => Some(PositionRow {
+            res_type,
+            res_id,
+            param,
+            latitude: *latitude,
+            longitude: *longitude,
+        }),
+        _ => None,
+    })
 }

@@ -297,3 +297,10 @@ pub fn entry_ids(bundle: &Value) -> Vec<String> {
     ids.sort();
     ids
 }
+
+/// `Type/id` of each id, sorted: the expected side of `entry_ids`.
+pub fn typed_ids(resource_type: &str, ids: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = ids.iter().map(|i| format!("{resource_type}/{i}")).collect();
+    out.sort();
+    out
+}

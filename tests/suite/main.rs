@@ -37,5 +37,6 @@ mod search_composite;
 mod search_paging;
 mod search_plans;
 mod search_terms;
+mod search_text_near;
 mod tls;
 mod transaction;

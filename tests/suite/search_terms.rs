@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use carnet::auth::Subject;
 
-use crate::common::{each_backend, entry_ids, fhir_request, send};
+use crate::common::{each_backend, entry_ids, fhir_request, send, typed_ids};
 
 const CS: &str = "http://example.org/fhir/CodeSystem/conditions";
 const LOCAL: &str = "http://example.org/fhir/CodeSystem/local";
@@ -41,17 +41,35 @@ fn world() -> Vec<Value> {
                 {"code": "heart", "concept": [{"code": "infarction"}, {"code": "failure"}]},
                 {"code": "lung", "concept": [{"code": "asthma"}]}]},
                 {"code": "angina", "property": [{"code": "parent", "valueCode": "heart"}]}]}),
-        value_set("heart", json!({"compose": {"include": [{"system": CS, "filter": [{"property": "concept", "op": "is-a", "value": "heart"}]}]}})),
-        value_set("expanded", json!({"expansion": {"timestamp": "2026-01-01T00:00:00Z", "contains": [
-            {"system": SNOMED, "code": "44054006", "contains": [{"system": CS, "code": "asthma"}]}]}})),
-        value_set("mixed", json!({"compose": {
+        value_set(
+            "heart",
+            json!({"compose": {"include": [{"system": CS, "filter": [{"property": "concept", "op": "is-a", "value": "heart"}]}]}}),
+        ),
+        value_set(
+            "expanded",
+            json!({"expansion": {"timestamp": "2026-01-01T00:00:00Z", "contains": [
+            {"system": SNOMED, "code": "44054006", "contains": [{"system": CS, "code": "asthma"}]}]}}),
+        ),
+        value_set(
+            "mixed",
+            json!({"compose": {
             "include": [{"system": SNOMED, "concept": [{"code": "44054006"}]}, {"system": LOCAL}],
-            "exclude": [{"system": LOCAL, "concept": [{"code": "bad"}]}]}})),
-        value_set("nested", json!({"compose": {
+            "exclude": [{"system": LOCAL, "concept": [{"code": "bad"}]}]}}),
+        ),
+        value_set(
+            "nested",
+            json!({"compose": {
             "include": [{"valueSet": [format!("{VS}heart")]}],
-            "exclude": [{"system": CS, "concept": [{"code": "failure"}]}]}})),
-        value_set("genders", json!({"compose": {"include": [{"system": "http://hl7.org/fhir/administrative-gender", "concept": [{"code": "female"}]}]}})),
-        value_set("unexpandable", json!({"compose": {"include": [{"system": "urn:nowhere", "filter": [{"property": "concept", "op": "is-a", "value": "x"}]}]}})),
+            "exclude": [{"system": CS, "concept": [{"code": "failure"}]}]}}),
+        ),
+        value_set(
+            "genders",
+            json!({"compose": {"include": [{"system": "http://hl7.org/fhir/administrative-gender", "concept": [{"code": "female"}]}]}}),
+        ),
+        value_set(
+            "unexpandable",
+            json!({"compose": {"include": [{"system": "urn:nowhere", "filter": [{"property": "concept", "op": "is-a", "value": "x"}]}]}}),
+        ),
         condition("inf", CS, "infarction", true),
         condition("fail", CS, "failure", false),
         condition("angina", CS, "angina", true),
@@ -65,9 +83,7 @@ fn world() -> Vec<Value> {
 }
 
 fn conditions(ids: &[&str]) -> Vec<String> {
-    let mut out: Vec<String> = ids.iter().map(|i| format!("Condition/{i}")).collect();
-    out.sort();
-    out
+    typed_ids("Condition", ids)
 }
 
 #[actix_rt::test]
@@ -76,78 +92,203 @@ async fn in_not_in_above_below_resolve_stored_terminology() {
         let app = test::init_service(carnet::build_app(t.state())).await;
         let token = t.token();
         for resource in world() {
-            let url = format!("/fhir/{}/{}", resource["resourceType"].as_str().unwrap(), resource["id"].as_str().unwrap());
-            let reply = send(&app, fhir_request(Method::PUT, &url, &token, Some(&resource))).await;
-            assert_eq!(reply.status, StatusCode::CREATED, "{url}: {}", String::from_utf8_lossy(&reply.body));
+            let url = format!(
+                "/fhir/{}/{}",
+                resource["resourceType"].as_str().unwrap(),
+                resource["id"].as_str().unwrap()
+            );
+            let reply = send(
+                &app,
+                fhir_request(Method::PUT, &url, &token, Some(&resource)),
+            )
+            .await;
+            assert_eq!(
+                reply.status,
+                StatusCode::CREATED,
+                "{url}: {}",
+                String::from_utf8_lossy(&reply.body)
+            );
         }
         let heart = ["angina", "fail", "heart", "inf"];
         let cases: Vec<(String, Vec<&str>)> = vec![
             (format!("code:in={VS}heart"), heart.to_vec()),
             ("code:in=ValueSet/heart".into(), heart.to_vec()),
-            (format!("code:not-in={VS}heart"), vec!["asthma", "diabetes", "local", "local-bad", "none"]),
+            (
+                format!("code:not-in={VS}heart"),
+                vec!["asthma", "diabetes", "local", "local-bad", "none"],
+            ),
             (format!("code:in={VS}expanded"), vec!["asthma", "diabetes"]),
             (format!("code:in={VS}mixed"), vec!["diabetes", "local"]),
-            (format!("code:in={VS}nested"), vec!["angina", "heart", "inf"]),
-            (format!("code:in={VS}nested,{VS}expanded"), vec!["angina", "asthma", "diabetes", "heart", "inf"]),
-            (format!("code:in={VS}heart&code:not-in={VS}nested"), vec!["fail"]),
+            (
+                format!("code:in={VS}nested"),
+                vec!["angina", "heart", "inf"],
+            ),
+            (
+                format!("code:in={VS}nested,{VS}expanded"),
+                vec!["angina", "asthma", "diabetes", "heart", "inf"],
+            ),
+            (
+                format!("code:in={VS}heart&code:not-in={VS}nested"),
+                vec!["fail"],
+            ),
             (format!("code:below={CS}|heart"), heart.to_vec()),
-            (format!("code:below={CS}|disorder"), vec!["angina", "asthma", "fail", "heart", "inf"]),
+            (
+                format!("code:below={CS}|disorder"),
+                vec!["angina", "asthma", "fail", "heart", "inf"],
+            ),
             (format!("code:below={CS}|asthma"), vec!["asthma"]),
             (format!("code:above={CS}|infarction"), vec!["heart", "inf"]),
             (format!("code:above={CS}|angina"), vec!["angina", "heart"]),
             (format!("code:below={CS}|unknown-code"), vec![]),
         ];
         for (query, expected) in &cases {
-            let reply = send(&app, fhir_request(Method::GET, &format!("/fhir/Condition?{query}"), &token, None)).await;
-            assert_eq!(reply.status, StatusCode::OK, "{query}: {}", String::from_utf8_lossy(&reply.body));
+            let reply = send(
+                &app,
+                fhir_request(
+                    Method::GET,
+                    &format!("/fhir/Condition?{query}"),
+                    &token,
+                    None,
+                ),
+            )
+            .await;
+            assert_eq!(
+                reply.status,
+                StatusCode::OK,
+                "{query}: {}",
+                String::from_utf8_lossy(&reply.body)
+            );
             let bundle = reply.json();
             assert_eq!(entry_ids(&bundle), conditions(expected), "{query}");
             assert_eq!(bundle["total"], json!(expected.len()), "{query}");
         }
         // A `code` element (no system in the index) matches a member by its code.
-        let reply = send(&app, fhir_request(Method::GET, &format!("/fhir/Patient?gender:in={VS}genders"), &token, None)).await;
+        let reply = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                &format!("/fhir/Patient?gender:in={VS}genders"),
+                &token,
+                None,
+            ),
+        )
+        .await;
         assert_eq!(entry_ids(&reply.json()), ["Patient/p1"]);
         // Inside a reverse chain.
-        let reply = send(&app, fhir_request(Method::GET, "/fhir/Patient?_has:Condition:subject:code:in=ValueSet/nested", &token, None)).await;
+        let reply = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                "/fhir/Patient?_has:Condition:subject:code:in=ValueSet/nested",
+                &token,
+                None,
+            ),
+        )
+        .await;
         assert_eq!(entry_ids(&reply.json()), ["Patient/p1", "Patient/p2"]);
-        let reply = send(&app, fhir_request(Method::GET, &format!("/fhir/Patient?_has:Condition:subject:code:below={CS}|infarction"), &token, None)).await;
+        let reply = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                &format!("/fhir/Patient?_has:Condition:subject:code:below={CS}|infarction"),
+                &token,
+                None,
+            ),
+        )
+        .await;
         assert_eq!(entry_ids(&reply.json()), ["Patient/p1"]);
         // Paging: the same expansion gives the total and every page.
         let mut seen = Vec::new();
         let mut next = Some(format!("/fhir/Condition?code:in={VS}heart&_count=3"));
         while let Some(url) = next.take() {
             let url = url.replace("http://carnet.test", "");
-            let bundle = send(&app, fhir_request(Method::GET, &url, &token, None)).await.json();
+            let bundle = send(&app, fhir_request(Method::GET, &url, &token, None))
+                .await
+                .json();
             assert_eq!(bundle["total"], json!(4), "{url}");
             seen.extend(entry_ids(&bundle));
-            next = bundle["link"].as_array().unwrap().iter()
-                .find(|l| l["relation"] == "next").map(|l| l["url"].as_str().unwrap().to_owned());
+            next = bundle["link"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["relation"] == "next")
+                .map(|l| l["url"].as_str().unwrap().to_owned());
         }
         seen.sort();
         assert_eq!(seen, conditions(&heart));
         // Under a granular scope the scope's filter composes with the expansion.
-        let scoped = t.token_for(Subject::System("app".into()), "system/Condition.rs?clinical-status=active");
-        let reply = send(&app, fhir_request(Method::GET, &format!("/fhir/Condition?code:in={VS}heart"), &scoped, None)).await;
+        let scoped = t.token_for(
+            Subject::System("app".into()),
+            "system/Condition.rs?clinical-status=active",
+        );
+        let reply = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                &format!("/fhir/Condition?code:in={VS}heart"),
+                &scoped,
+                None,
+            ),
+        )
+        .await;
         let bundle = reply.json();
         assert_eq!(entry_ids(&bundle), conditions(&["angina", "heart", "inf"]));
         assert_eq!(bundle["total"], json!(3));
-        let reply = send(&app, fhir_request(Method::GET, &format!("/fhir/Condition?code:not-in={VS}heart"), &scoped, None)).await;
-        assert_eq!(entry_ids(&reply.json()), conditions(&["asthma", "local", "local-bad"]));
+        let reply = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                &format!("/fhir/Condition?code:not-in={VS}heart"),
+                &scoped,
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(
+            entry_ids(&reply.json()),
+            conditions(&["asthma", "local", "local-bad"])
+        );
         // What cannot be resolved is a 400 naming the parameter and why.
         let refused = [
             (format!("code:in={VS}unknown"), "code:in", "no ValueSet"),
-            ("code:not-in=ValueSet/missing".into(), "code:not-in", "no ValueSet"),
+            (
+                "code:not-in=ValueSet/missing".into(),
+                "code:not-in",
+                "no ValueSet",
+            ),
             (format!("code:in={VS}heart|9"), "code:in", "no ValueSet"),
-            (format!("code:in={VS}unexpandable"), "code:in", "no CodeSystem `urn:nowhere`"),
-            (format!("code:below={SNOMED}|22298006"), "code:below", "no CodeSystem"),
+            (
+                format!("code:in={VS}unexpandable"),
+                "code:in",
+                "no CodeSystem `urn:nowhere`",
+            ),
+            (
+                format!("code:below={SNOMED}|22298006"),
+                "code:below",
+                "no CodeSystem",
+            ),
             ("code:above=infarction".into(), "code:above", "system|code"),
             ("code:in=not-a-url".into(), "code:in", "canonical url"),
         ];
         for (query, name, why) in refused {
-            let reply = send(&app, fhir_request(Method::GET, &format!("/fhir/Condition?{query}"), &token, None)).await;
+            let reply = send(
+                &app,
+                fhir_request(
+                    Method::GET,
+                    &format!("/fhir/Condition?{query}"),
+                    &token,
+                    None,
+                ),
+            )
+            .await;
             assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
             let issues = reply.issues();
-            assert!(issues.iter().any(|(_, text)| text.contains(&format!("`{name}`")) && text.contains(why)), "{query}: {issues:?}");
+            assert!(
+                issues
+                    .iter()
+                    .any(|(_, text)| text.contains(&format!("`{name}`")) && text.contains(why)),
+                "{query}: {issues:?}"
+            );
         }
     })
     .await;

@@ -104,7 +104,10 @@ fn entity(text: &str) -> (String, usize) {
             .or_else(|| name.strip_prefix('#').and_then(|dec| dec.parse().ok()))
             .and_then(char::from_u32),
     };
-    (decoded.map_or_else(|| " ".to_owned(), String::from), end + 1)
+    (
+        decoded.map_or_else(|| " ".to_owned(), String::from),
+        end + 1,
+    )
 }
 
 #[cfg(test)]

@@ -26,6 +26,8 @@ mod tests_chains;
 #[cfg(test)]
 mod tests_control;
 #[cfg(test)]
+mod tests_terms;
+#[cfg(test)]
 mod tests_values;
 
 pub use error::QueryError;

@@ -7,7 +7,10 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ValueSetRef {
     /// Its canonical `url`, with the `|version` of the value when given.
-    Canonical { url: String, version: Option<String> },
+    Canonical {
+        url: String,
+        version: Option<String>,
+    },
     /// `ValueSet/id`: a ValueSet stored in Carnet, by id.
     Local(String),
 }

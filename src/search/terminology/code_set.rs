@@ -60,89 +60,62 @@ impl CodeSet {
     }
 
     pub fn contains(&self, code: &Code) -> bool {
-        self.codes.contains(code) || (self.systems.contains(&code.0) && !self.excluded.contains(code))
+        self.codes.contains(code)
+            || (self.systems.contains(&code.0) && !self.excluded.contains(code))
+    }
+
+    /// A set from its parts, the invariants restored: explicit codes of a whole system and
+    /// exclusions outside the whole systems are dropped.
+    fn from_parts<'c>(
+        codes: impl Iterator<Item = &'c Code>,
+        systems: BTreeSet<String>,
+        excluded: impl Iterator<Item = &'c Code>,
+    ) -> CodeSet {
+        CodeSet {
+            codes: codes.filter(|c| !systems.contains(&c.0)).cloned().collect(),
+            excluded: excluded
+                .filter(|c| systems.contains(&c.0))
+                .cloned()
+                .collect(),
+            systems,
+        }
     }
 
     /// Every member of either.
     pub fn union(&self, other: &CodeSet) -> CodeSet {
-        let systems: BTreeSet<String> = self.systems.union(&other.systems).cloned().collect();
-        let excluded = self
-            .excluded
-            .union(&other.excluded)
-            .filter(|c| !self.contains(c) && !other.contains(c))
-            .cloned()
-            .collect();
-        let codes = self
-            .codes
-            .union(&other.codes)
-            .filter(|c| !systems.contains(&c.0))
-            .cloned()
-            .collect();
-        CodeSet {
-            codes,
-            systems,
-            excluded,
-        }
+        CodeSet::from_parts(
+            self.codes.union(&other.codes),
+            self.systems.union(&other.systems).cloned().collect(),
+            self.excluded
+                .union(&other.excluded)
+                .filter(|c| !self.contains(c) && !other.contains(c)),
+        )
     }
 
     /// The members of `self` that are not members of `other`.
     pub fn minus(&self, other: &CodeSet) -> CodeSet {
-        let systems: BTreeSet<String> = self.systems.difference(&other.systems).cloned().collect();
         // Explicit codes kept; and the codes of a system both include whole that `other`
         // excludes (so they stay members).
-        let mut codes: BTreeSet<Code> = self
-            .codes
-            .iter()
-            .filter(|c| !other.contains(c))
-            .cloned()
-            .collect();
-        codes.extend(
-            other
-                .excluded
+        CodeSet::from_parts(
+            self.codes
                 .iter()
-                .filter(|c| self.contains(c) && !systems.contains(&c.0))
-                .cloned(),
-        );
-        let excluded = self
-            .excluded
-            .iter()
-            .chain(other.codes.iter())
-            .filter(|c| systems.contains(&c.0))
-            .cloned()
-            .collect();
-        CodeSet {
-            codes,
-            systems,
-            excluded,
-        }
+                .filter(|c| !other.contains(c))
+                .chain(other.excluded.iter().filter(|c| self.contains(c))),
+            self.systems.difference(&other.systems).cloned().collect(),
+            self.excluded.iter().chain(other.codes.iter()),
+        )
     }
 
     /// The members of both.
     pub fn intersection(&self, other: &CodeSet) -> CodeSet {
-        let systems: BTreeSet<String> = self
-            .systems
-            .intersection(&other.systems)
-            .cloned()
-            .collect();
-        let codes = self
-            .codes
-            .iter()
-            .filter(|c| other.contains(c))
-            .chain(other.codes.iter().filter(|c| self.contains(c)))
-            .filter(|c| !systems.contains(&c.0))
-            .cloned()
-            .collect();
-        let excluded = self
-            .excluded
-            .union(&other.excluded)
-            .filter(|c| systems.contains(&c.0))
-            .cloned()
-            .collect();
-        CodeSet {
-            codes,
-            systems,
-            excluded,
-        }
+        CodeSet::from_parts(
+            self.codes
+                .iter()
+                .filter(|c| other.contains(c))
+                .chain(other.codes.iter().filter(|c| self.contains(c))),
+            self.systems.intersection(&other.systems).cloned().collect(),
+            self.excluded.union(&other.excluded),
+        )
     }
 }
 

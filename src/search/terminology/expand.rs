@@ -59,10 +59,7 @@ pub fn describe(reference: &ValueSetRef) -> String {
 }
 
 /// The members of the ValueSet `reference` names.
-pub fn expand<S: TermSource>(
-    source: &mut S,
-    reference: &ValueSetRef,
-) -> Result<CodeSet, S::Error> {
+pub fn expand<S: TermSource>(source: &mut S, reference: &ValueSetRef) -> Result<CodeSet, S::Error> {
     let set = expand_at(source, reference, 0)?;
     if set.listed() > MAX_LISTED {
         return cannot(format!(
@@ -112,7 +109,11 @@ fn expand_at<S: TermSource>(
 }
 
 fn array<'v>(value: &'v Value, key: &str) -> impl Iterator<Item = &'v Value> {
-    value.get(key).and_then(Value::as_array).into_iter().flatten()
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
 }
 
 fn text<'v>(value: &'v Value, key: &str) -> Option<&'v str> {

@@ -115,7 +115,12 @@ mod tests {
             {"code": "f", "property": [{"code": "subsumedBy", "valueCode": "f"}]}
         ]});
         let h = Hierarchy::of(&cs);
-        let set = |codes: &[&str]| codes.iter().map(|c| (*c).to_owned()).collect::<BTreeSet<_>>();
+        let set = |codes: &[&str]| {
+            codes
+                .iter()
+                .map(|c| (*c).to_owned())
+                .collect::<BTreeSet<_>>()
+        };
         assert_eq!(h.self_and_descendants("b"), set(&["b", "c", "d"]));
         assert_eq!(h.self_and_descendants("e"), set(&["a", "b", "c", "d", "e"]));
         assert_eq!(h.self_and_ancestors("d"), set(&["a", "b", "d", "e"]));

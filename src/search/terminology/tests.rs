@@ -84,16 +84,31 @@ fn source() -> Source {
 fn expansion_and_compose() {
     let mut s = source();
     let set = expand(&mut s, &url("urn:expanded")).unwrap();
-    assert_eq!(set, CodeSet::of_codes([code("urn:a", "1"), code("urn:a", "2")]));
+    assert_eq!(
+        set,
+        CodeSet::of_codes([code("urn:a", "1"), code("urn:a", "2")])
+    );
     let set = expand(&mut s, &url("urn:composed")).unwrap();
-    for member in [code("urn:cs", "mid"), code("urn:cs", "leaf"), code("urn:b", "x"), code("urn:whole", "anything")] {
+    for member in [
+        code("urn:cs", "mid"),
+        code("urn:cs", "leaf"),
+        code("urn:b", "x"),
+        code("urn:whole", "anything"),
+    ] {
         assert!(set.contains(&member), "{member:?}");
     }
-    for outside in [code("urn:cs", "root"), code("urn:b", "y"), code("urn:whole", "no")] {
+    for outside in [
+        code("urn:cs", "root"),
+        code("urn:b", "y"),
+        code("urn:whole", "no"),
+    ] {
         assert!(!set.contains(&outside), "{outside:?}");
     }
     let set = expand(&mut s, &url("urn:nested")).unwrap();
-    assert_eq!(set, CodeSet::of_codes([code("urn:a", "1"), code("urn:a", "2")]));
+    assert_eq!(
+        set,
+        CodeSet::of_codes([code("urn:a", "1"), code("urn:a", "2")])
+    );
 }
 
 #[test]
@@ -106,16 +121,28 @@ fn what_cannot_be_expanded_says_why() {
     assert!(reason(expand(&mut s, &url("urn:missing"))).contains("no ValueSet `urn:missing`"));
     assert!(reason(expand(&mut s, &url("urn:loop"))).contains("nested more than"));
     assert!(reason(expand(&mut s, &url("urn:unknown-cs"))).contains("no CodeSystem `urn:none`"));
-    let value = CodeRef { system: "urn:none".into(), code: "x".into() };
+    let value = CodeRef {
+        system: "urn:none".into(),
+        code: "x".into(),
+    };
     assert!(reason(subsumption(&mut s, Subsumption::Below, &value)).contains("urn:none"));
 }
 
 #[test]
 fn subsumption_both_ways() {
     let mut s = source();
-    let value = CodeRef { system: "urn:cs".into(), code: "mid".into() };
+    let value = CodeRef {
+        system: "urn:cs".into(),
+        code: "mid".into(),
+    };
     let below = subsumption(&mut s, Subsumption::Below, &value).unwrap();
-    assert_eq!(below, CodeSet::of_codes([code("urn:cs", "leaf"), code("urn:cs", "mid")]));
+    assert_eq!(
+        below,
+        CodeSet::of_codes([code("urn:cs", "leaf"), code("urn:cs", "mid")])
+    );
     let above = subsumption(&mut s, Subsumption::Above, &value).unwrap();
-    assert_eq!(above, CodeSet::of_codes([code("urn:cs", "mid"), code("urn:cs", "root")]));
+    assert_eq!(
+        above,
+        CodeSet::of_codes([code("urn:cs", "mid"), code("urn:cs", "root")])
+    );
 }

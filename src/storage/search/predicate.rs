@@ -359,7 +359,9 @@ fn index_predicate(
                 Match::Token { not: true, .. } | Match::TokenIn { not: true, .. }
             );
             let values = match other {
-                Match::TokenIn { value_sets, .. } => special::value_sets(&aliases.terms, value_sets)?,
+                Match::TokenIn { value_sets, .. } => {
+                    special::value_sets(&aliases.terms, value_sets)?
+                }
                 Match::TokenSubsumption { direction, values } => {
                     special::subsumed(&aliases.terms, *direction, values)?
                 }

@@ -24,9 +24,9 @@ fn union_of<'k>(
 ) -> Result<CodeSet, StorageError> {
     let mut set = CodeSet::default();
     for key in keys {
-        let found = terms
-            .get(&key)
-            .ok_or_else(|| StorageError::Unsupported("an unresolved terminology modifier".into()))?;
+        let found = terms.get(&key).ok_or_else(|| {
+            StorageError::Unsupported("an unresolved terminology modifier".into())
+        })?;
         set = set.union(found);
     }
     Ok(set)

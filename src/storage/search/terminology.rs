@@ -57,7 +57,12 @@ fn walk(
             param,
             target_type,
             criterion,
-        } => walk(source, criterion, &format!("{path}{param}:{target_type}."), terms),
+        } => walk(
+            source,
+            criterion,
+            &format!("{path}{param}:{target_type}."),
+            terms,
+        ),
         Criterion::Has {
             source_type,
             param,
@@ -93,7 +98,8 @@ fn walk(
                     if terms.0.contains_key(&key) {
                         continue;
                     }
-                    let set = subsumption(source, *direction, value).map_err(|e| named(&name, e))?;
+                    let set =
+                        subsumption(source, *direction, value).map_err(|e| named(&name, e))?;
                     terms.0.insert(key, set);
                 }
                 Ok(())
@@ -106,9 +112,9 @@ fn walk(
 fn named(name: &str, error: TermError<StorageError>) -> StorageError {
     match error {
         TermError::Source(e) => e,
-        TermError::Cannot(reason) => {
-            StorageError::Query(format!("search parameter `{name}` cannot be resolved: {reason}"))
-        }
+        TermError::Cannot(reason) => StorageError::Query(format!(
+            "search parameter `{name}` cannot be resolved: {reason}"
+        )),
     }
 }
 
@@ -170,14 +176,13 @@ impl TermSource for Stored<'_, '_> {
     fn value_set(&mut self, reference: &ValueSetRef) -> Result<Option<Value>, StorageError> {
         Ok(match reference {
             ValueSetRef::Local(id) => self.load("ValueSet", By::Id(id))?.into_iter().next(),
-            ValueSetRef::Canonical { url, version } => self
-                .load("ValueSet", By::Url(url))?
-                .into_iter()
-                .find(|vs| {
+            ValueSetRef::Canonical { url, version } => {
+                self.load("ValueSet", By::Url(url))?.into_iter().find(|vs| {
                     version
                         .as_deref()
                         .is_none_or(|v| vs.get("version").and_then(Value::as_str) == Some(v))
-                }),
+                })
+            }
         })
     }
 }
