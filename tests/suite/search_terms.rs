@@ -2,7 +2,7 @@
 //! `:not-in` against ValueSets stored in Carnet (expansion, compose with concepts, filters
 //! on a stored CodeSystem, whole systems, excludes, nested ValueSets, `ValueSet/id`),
 //! `:above` and `:below` by a stored CodeSystem's hierarchy, inside `_has`, with totals and
-//! paging, under a granular scope, and the 400s of what Carnet cannot resolve.
+//! paging, under a granular scope and a patient's token, and the 400s of what Carnet cannot resolve.
 
 use actix_web::http::{Method, StatusCode};
 use actix_web::test;
@@ -248,6 +248,35 @@ async fn in_not_in_above_below_resolve_stored_terminology() {
             entry_ids(&reply.json()),
             conditions(&["asthma", "local", "local-bad"])
         );
+        // A patient's token: the expansion composes with the patient's compartment.
+        let patient = t.token_for(
+            Subject::Patient("p1".into()),
+            "patient/Condition.rs patient/Patient.rs",
+        );
+        let reply = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                &format!("/fhir/Condition?code:in={VS}heart"),
+                &patient,
+                None,
+            ),
+        )
+        .await;
+        let bundle = reply.json();
+        assert_eq!(entry_ids(&bundle), conditions(&["inf"]));
+        assert_eq!(bundle["total"], json!(1));
+        let reply = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                &format!("/fhir/Condition?code:not-in={VS}heart"),
+                &patient,
+                None,
+            ),
+        )
+        .await;
+        assert!(entry_ids(&reply.json()).is_empty());
         // What cannot be resolved is a 400 naming the parameter and why.
         let refused = [
             (format!("code:in={VS}unknown"), "code:in", "no ValueSet"),

@@ -2,11 +2,16 @@
 //! through HTTP on every backend: every word must appear, case and accents folded, OR with
 //! commas; the index follows updates and deletes; a very long narrative is indexed; `near`
 //! by distance and unit (km by default), across the antimeridian, with totals and paging;
-//! bad values are 400s naming the parameter; the CapabilityStatement lists them.
+//! bad values are 400s naming the parameter; `reindex` rebuilds both indexes; the
+//! CapabilityStatement lists them.
 
 use actix_web::http::{Method, StatusCode};
 use actix_web::test;
 use serde_json::{Value, json};
+
+use carnet::interaction::reindex;
+use carnet::storage::StorageError;
+use carnet::storage::index;
 
 use crate::common::{each_backend, entry_ids, fhir_request, send, typed_ids as ids};
 
@@ -245,6 +250,54 @@ async fn capability_statement_lists_the_new_parameters() {
             ":in", ":not-in", ":above", ":below", ":not", ":text", ":missing",
         ] {
             assert!(documentation.contains(modifier), "{documentation}");
+        }
+    })
+    .await;
+}
+
+#[actix_rt::test]
+async fn reindex_rebuilds_words_and_positions() {
+    each_backend(|t| async move {
+        let app = test::init_service(carnet::build_app(t.state())).await;
+        let token = t.token();
+        let resources = [
+            patient("pa", "Martin", Some("<p>Hélène</p>")),
+            location("paris", Some((48.8566, 2.3522))),
+        ];
+        for r in &resources {
+            let url = format!(
+                "/fhir/{}/{}",
+                r["resourceType"].as_str().unwrap(),
+                r["id"].as_str().unwrap()
+            );
+            let reply = send(&app, fhir_request(Method::PUT, &url, &token, Some(r))).await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{url}");
+        }
+        let queries = [
+            ("/fhir/Patient?_text=helene", "Patient/pa"),
+            ("/fhir/Patient?_content=martin", "Patient/pa"),
+            ("/fhir/Location?near=48.85%7C2.35%7C5", "Location/paris"),
+        ];
+        let found = |app_reply: Value| entry_ids(&app_reply);
+        for (url, expected) in queries {
+            let reply = send(&app, fhir_request(Method::GET, url, &token, None)).await;
+            assert_eq!(found(reply.json()), [expected], "{url}");
+        }
+        let store = t.services.store.clone();
+        for (ty, id) in [("Patient", "pa"), ("Location", "paris")] {
+            store
+                .write(|c| index::clear(c, ty, id))
+                .map_err(|e: StorageError| e)
+                .unwrap();
+        }
+        for (url, _) in queries {
+            let reply = send(&app, fhir_request(Method::GET, url, &token, None)).await;
+            assert!(found(reply.json()).is_empty(), "{url}: cleared");
+        }
+        reindex::reindex(&t.services, &|_, _| {}).unwrap();
+        for (url, expected) in queries {
+            let reply = send(&app, fhir_request(Method::GET, url, &token, None)).await;
+            assert_eq!(found(reply.json()), [expected], "{url}: rebuilt");
         }
     })
     .await;
