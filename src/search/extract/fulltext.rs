@@ -1,6 +1,7 @@
 //! The words of a resource for the text searches `_text` (its narrative, `text.div`
 //! without markup) and `_content` (every string and number of the resource, the narrative
-//! without markup, attachments' base64 `data` left out). Words are the runs of letters and
+//! without markup; attachments' base64 `data` and the server's `meta.versionId` and
+//! `meta.lastUpdated` left out). Words are the runs of letters and
 //! digits of the `normalize`d text (case and accents folded), so `Hélène Dupont-Martin`
 //! gives `helene`, `dupont`, `martin`. The index keeps each word once, sorted, between
 //! single spaces with a space at both ends (` dupont helene martin `), so that a word is
@@ -10,8 +11,9 @@ use serde_json::Value;
 
 use super::text::normalize;
 
-/// The keys whose values are not text: base64 (`Attachment.data`, `Binary.data`).
-const NOT_TEXT: [&str; 1] = ["data"];
+/// The keys whose values are not content: base64 (`Attachment.data`, `Binary.data`), and
+/// what the server sets on every version (`meta.versionId`, `meta.lastUpdated`).
+const NOT_TEXT: [&str; 3] = ["data", "versionId", "lastUpdated"];
 
 /// The normalised words of `text`, in order, repeats kept.
 pub fn words(text: &str) -> Vec<String> {
@@ -128,6 +130,7 @@ mod tests {
     #[test]
     fn content_words_cover_every_text_but_base64() {
         let resource = json!({"resourceType": "DocumentReference", "status": "current",
+            "meta": {"versionId": "3", "lastUpdated": "2026-01-01T00:00:00Z"},
             "content": [{"attachment": {"data": "SGVsbG8=", "title": "Compte rendu"}}],
             "size": 12});
         assert_eq!(

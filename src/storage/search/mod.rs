@@ -1,6 +1,7 @@
 //! Search in SQL: a typed `SearchQuery` becomes one `SELECT` over `current_resources` with
 //! a predicate per criterion, its count, its sort and its page; `_include`/`_revinclude`
-//! follow `search_reference` from the page. Knows nothing of consent: the caller narrows
+//! follow `search_reference` from the page. The ValueSets and hierarchies of `:in`,
+//! `:not-in`, `:above` and `:below` are resolved first, once, into code lists. Knows nothing of consent: the caller narrows
 //! the query before it comes here.
 
 mod access;
