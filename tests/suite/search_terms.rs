@@ -4,13 +4,13 @@
 //! `:above` and `:below` by a stored CodeSystem's hierarchy, inside `_has`, with totals and
 //! paging, under a granular scope and a patient's token, and the 400s of what Carnet cannot resolve.
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::test;
 use serde_json::{Value, json};
 
 use carnet::auth::Subject;
 
-use crate::common::{each_backend, entry_ids, fhir_request, send, typed_ids};
+use crate::common::{assert_found, each_backend, entry_ids, get, put_all, typed_ids};
 
 const CS: &str = "http://example.org/fhir/CodeSystem/conditions";
 const LOCAL: &str = "http://example.org/fhir/CodeSystem/local";
@@ -91,24 +91,7 @@ async fn in_not_in_above_below_resolve_stored_terminology() {
     each_backend(|t| async move {
         let app = test::init_service(carnet::build_app(t.state())).await;
         let token = t.token();
-        for resource in world() {
-            let url = format!(
-                "/fhir/{}/{}",
-                resource["resourceType"].as_str().unwrap(),
-                resource["id"].as_str().unwrap()
-            );
-            let reply = send(
-                &app,
-                fhir_request(Method::PUT, &url, &token, Some(&resource)),
-            )
-            .await;
-            assert_eq!(
-                reply.status,
-                StatusCode::CREATED,
-                "{url}: {}",
-                String::from_utf8_lossy(&reply.body)
-            );
-        }
+        put_all(&app, &token, &world()).await;
         let heart = ["angina", "fail", "heart", "inf"];
         let cases: Vec<(String, Vec<&str>)> = vec![
             (format!("code:in={VS}heart"), heart.to_vec()),
@@ -142,58 +125,29 @@ async fn in_not_in_above_below_resolve_stored_terminology() {
             (format!("code:below={CS}|unknown-code"), vec![]),
         ];
         for (query, expected) in &cases {
-            let reply = send(
-                &app,
-                fhir_request(
-                    Method::GET,
-                    &format!("/fhir/Condition?{query}"),
-                    &token,
-                    None,
-                ),
-            )
-            .await;
-            assert_eq!(
-                reply.status,
-                StatusCode::OK,
-                "{query}: {}",
-                String::from_utf8_lossy(&reply.body)
-            );
-            let bundle = reply.json();
-            assert_eq!(entry_ids(&bundle), conditions(expected), "{query}");
-            assert_eq!(bundle["total"], json!(expected.len()), "{query}");
+            let reply = get(&app, &format!("/fhir/Condition?{query}"), &token).await;
+            assert_found(&reply, &conditions(expected), query);
         }
         // A `code` element (no system in the index) matches a member by its code.
-        let reply = send(
+        let reply = get(
             &app,
-            fhir_request(
-                Method::GET,
-                &format!("/fhir/Patient?gender:in={VS}genders"),
-                &token,
-                None,
-            ),
+            &format!("/fhir/Patient?gender:in={VS}genders"),
+            &token,
         )
         .await;
         assert_eq!(entry_ids(&reply.json()), ["Patient/p1"]);
         // Inside a reverse chain.
-        let reply = send(
+        let reply = get(
             &app,
-            fhir_request(
-                Method::GET,
-                "/fhir/Patient?_has:Condition:subject:code:in=ValueSet/nested",
-                &token,
-                None,
-            ),
+            "/fhir/Patient?_has:Condition:subject:code:in=ValueSet/nested",
+            &token,
         )
         .await;
         assert_eq!(entry_ids(&reply.json()), ["Patient/p1", "Patient/p2"]);
-        let reply = send(
+        let reply = get(
             &app,
-            fhir_request(
-                Method::GET,
-                &format!("/fhir/Patient?_has:Condition:subject:code:below={CS}|infarction"),
-                &token,
-                None,
-            ),
+            &format!("/fhir/Patient?_has:Condition:subject:code:below={CS}|infarction"),
+            &token,
         )
         .await;
         assert_eq!(entry_ids(&reply.json()), ["Patient/p1"]);
@@ -202,9 +156,7 @@ async fn in_not_in_above_below_resolve_stored_terminology() {
         let mut next = Some(format!("/fhir/Condition?code:in={VS}heart&_count=3"));
         while let Some(url) = next.take() {
             let url = url.replace("http://carnet.test", "");
-            let bundle = send(&app, fhir_request(Method::GET, &url, &token, None))
-                .await
-                .json();
+            let bundle = get(&app, &url, &token).await.json();
             assert_eq!(bundle["total"], json!(4), "{url}");
             seen.extend(entry_ids(&bundle));
             next = bundle["link"]
@@ -221,27 +173,14 @@ async fn in_not_in_above_below_resolve_stored_terminology() {
             Subject::System("app".into()),
             "system/Condition.rs?clinical-status=active",
         );
-        let reply = send(
-            &app,
-            fhir_request(
-                Method::GET,
-                &format!("/fhir/Condition?code:in={VS}heart"),
-                &scoped,
-                None,
-            ),
-        )
-        .await;
+        let reply = get(&app, &format!("/fhir/Condition?code:in={VS}heart"), &scoped).await;
         let bundle = reply.json();
         assert_eq!(entry_ids(&bundle), conditions(&["angina", "heart", "inf"]));
         assert_eq!(bundle["total"], json!(3));
-        let reply = send(
+        let reply = get(
             &app,
-            fhir_request(
-                Method::GET,
-                &format!("/fhir/Condition?code:not-in={VS}heart"),
-                &scoped,
-                None,
-            ),
+            &format!("/fhir/Condition?code:not-in={VS}heart"),
+            &scoped,
         )
         .await;
         assert_eq!(
@@ -253,27 +192,19 @@ async fn in_not_in_above_below_resolve_stored_terminology() {
             Subject::Patient("p1".into()),
             "patient/Condition.rs patient/Patient.rs",
         );
-        let reply = send(
+        let reply = get(
             &app,
-            fhir_request(
-                Method::GET,
-                &format!("/fhir/Condition?code:in={VS}heart"),
-                &patient,
-                None,
-            ),
+            &format!("/fhir/Condition?code:in={VS}heart"),
+            &patient,
         )
         .await;
         let bundle = reply.json();
         assert_eq!(entry_ids(&bundle), conditions(&["inf"]));
         assert_eq!(bundle["total"], json!(1));
-        let reply = send(
+        let reply = get(
             &app,
-            fhir_request(
-                Method::GET,
-                &format!("/fhir/Condition?code:not-in={VS}heart"),
-                &patient,
-                None,
-            ),
+            &format!("/fhir/Condition?code:not-in={VS}heart"),
+            &patient,
         )
         .await;
         assert!(entry_ids(&reply.json()).is_empty());
@@ -300,16 +231,7 @@ async fn in_not_in_above_below_resolve_stored_terminology() {
             ("code:in=not-a-url".into(), "code:in", "canonical url"),
         ];
         for (query, name, why) in refused {
-            let reply = send(
-                &app,
-                fhir_request(
-                    Method::GET,
-                    &format!("/fhir/Condition?{query}"),
-                    &token,
-                    None,
-                ),
-            )
-            .await;
+            let reply = get(&app, &format!("/fhir/Condition?{query}"), &token).await;
             assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
             let issues = reply.issues();
             assert!(

@@ -13,7 +13,9 @@ use carnet::interaction::reindex;
 use carnet::storage::StorageError;
 use carnet::storage::index;
 
-use crate::common::{each_backend, entry_ids, fhir_request, send, typed_ids as ids};
+use crate::common::{
+    assert_found, each_backend, entry_ids, fhir_request, get, put_all, send, typed_ids as ids,
+};
 
 fn patient(id: &str, family: &str, narrative: Option<&str>) -> Value {
     let mut p = json!({"resourceType": "Patient", "id": id, "name": [{"family": family}]});
@@ -49,11 +51,7 @@ async fn text_and_content_match_every_word() {
             patient("pc", "Dupont", None),
             patient("long", "Long", Some(&long)),
         ];
-        for p in &world {
-            let url = format!("/fhir/Patient/{}", p["id"].as_str().unwrap());
-            let reply = send(&app, fhir_request(Method::PUT, &url, &token, Some(p))).await;
-            assert_eq!(reply.status, StatusCode::CREATED, "{url}");
-        }
+        put_all(&app, &token, &world).await;
         let cases: Vec<(&str, Vec<&str>)> = vec![
             ("_text=helene", vec!["pa"]),
             ("_text=H%C3%A9l%C3%A8ne", vec!["pa"]),
@@ -71,27 +69,11 @@ async fn text_and_content_match_every_word() {
             ("_content=patient", vec!["long", "pa", "pb", "pc"]),
         ];
         for (query, expected) in cases {
-            let reply = send(
-                &app,
-                fhir_request(Method::GET, &format!("/fhir/Patient?{query}"), &token, None),
-            )
-            .await;
-            assert_eq!(
-                reply.status,
-                StatusCode::OK,
-                "{query}: {}",
-                String::from_utf8_lossy(&reply.body)
-            );
-            let bundle = reply.json();
-            assert_eq!(entry_ids(&bundle), ids("Patient", &expected), "{query}");
-            assert_eq!(bundle["total"], json!(expected.len()), "{query}");
+            let reply = get(&app, &format!("/fhir/Patient?{query}"), &token).await;
+            assert_found(&reply, &ids("Patient", &expected), query);
         }
         // System-level search with `_content`.
-        let reply = send(
-            &app,
-            fhir_request(Method::GET, "/fhir?_content=durand", &token, None),
-        )
-        .await;
+        let reply = get(&app, "/fhir?_content=durand", &token).await;
         assert_eq!(entry_ids(&reply.json()), ["Patient/pb"]);
         // The index follows the current version.
         let changed = patient("pa", "Martin", Some("<p>Autre texte</p>"));
@@ -101,17 +83,9 @@ async fn text_and_content_match_every_word() {
         )
         .await;
         assert_eq!(reply.status, StatusCode::OK);
-        let reply = send(
-            &app,
-            fhir_request(Method::GET, "/fhir/Patient?_text=helene", &token, None),
-        )
-        .await;
+        let reply = get(&app, "/fhir/Patient?_text=helene", &token).await;
         assert!(entry_ids(&reply.json()).is_empty());
-        let reply = send(
-            &app,
-            fhir_request(Method::GET, "/fhir/Patient?_text=autre", &token, None),
-        )
-        .await;
+        let reply = get(&app, "/fhir/Patient?_text=autre", &token).await;
         assert_eq!(entry_ids(&reply.json()), ["Patient/pa"]);
         let reply = send(
             &app,
@@ -119,19 +93,11 @@ async fn text_and_content_match_every_word() {
         )
         .await;
         assert!(reply.status.is_success());
-        let reply = send(
-            &app,
-            fhir_request(Method::GET, "/fhir/Patient?_content=durand", &token, None),
-        )
-        .await;
+        let reply = get(&app, "/fhir/Patient?_content=durand", &token).await;
         assert!(entry_ids(&reply.json()).is_empty());
         // A value without any word is a 400 naming the parameter.
         for query in ["_text=%21%21", "_content=", "_text=a,"] {
-            let reply = send(
-                &app,
-                fhir_request(Method::GET, &format!("/fhir/Patient?{query}"), &token, None),
-            )
-            .await;
+            let reply = get(&app, &format!("/fhir/Patient?{query}"), &token).await;
             assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
             let name = query.split('=').next().unwrap();
             assert!(
@@ -162,11 +128,7 @@ async fn near_finds_locations_within_the_distance() {
             location("east", Some((-17.7, 179.93))),
             location("west", Some((-17.7, -179.93))),
         ];
-        for l in &world {
-            let url = format!("/fhir/Location/{}", l["id"].as_str().unwrap());
-            let reply = send(&app, fhir_request(Method::PUT, &url, &token, Some(l))).await;
-            assert_eq!(reply.status, StatusCode::CREATED, "{url}");
-        }
+        put_all(&app, &token, &world).await;
         let cases: Vec<(&str, Vec<&str>)> = vec![
             ("near=48.8566|2.3522|10|km", vec!["paris"]),
             ("near=48.8566|2.3522|17", vec!["paris"]),
@@ -186,18 +148,15 @@ async fn near_finds_locations_within_the_distance() {
         ];
         for (query, expected) in cases {
             let url = format!("/fhir/Location?{}", query.replace('|', "%7C").replace('[', "%5B").replace(']', "%5D"));
-            let reply = send(&app, fhir_request(Method::GET, &url, &token, None)).await;
-            assert_eq!(reply.status, StatusCode::OK, "{query}: {}", String::from_utf8_lossy(&reply.body));
-            let bundle = reply.json();
-            assert_eq!(entry_ids(&bundle), ids("Location", &expected), "{query}");
-            assert_eq!(bundle["total"], json!(expected.len()), "{query}");
+            let reply = get(&app, &url, &token).await;
+            assert_found(&reply, &ids("Location", &expected), query);
         }
         // Paging keeps the total and reaches every match once.
-        let first = send(&app, fhir_request(Method::GET, "/fhir/Location?near=48.8566%7C2.3522%7C400&_count=2", &token, None)).await.json();
+        let first = get(&app, "/fhir/Location?near=48.8566%7C2.3522%7C400&_count=2", &token).await.json();
         assert_eq!(first["total"], json!(3));
         assert_eq!(first["entry"].as_array().unwrap().len(), 2);
         let next = first["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next").unwrap()["url"].as_str().unwrap().replace("http://carnet.test", "");
-        let second = send(&app, fhir_request(Method::GET, &next, &token, None)).await.json();
+        let second = get(&app, &next, &token).await.json();
         let mut all = entry_ids(&first);
         all.extend(entry_ids(&second));
         all.sort();
@@ -205,7 +164,7 @@ async fn near_finds_locations_within_the_distance() {
         // Bad values are 400s naming the parameter.
         for value in ["abc|2", "95|2", "48|200", "48", "48|2|-1", "48|2|10|furlong", "48|2|10|km|x"] {
             let url = format!("/fhir/Location?near={}", value.replace('|', "%7C"));
-            let reply = send(&app, fhir_request(Method::GET, &url, &token, None)).await;
+            let reply = get(&app, &url, &token).await;
             assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{value}");
             assert!(reply.issues().iter().any(|(_, text)| text.contains("`near`")), "{value}");
         }
@@ -213,7 +172,7 @@ async fn near_finds_locations_within_the_distance() {
         let bad = json!({"resourceType": "Location", "id": "bad", "position": {"latitude": 120, "longitude": 0}});
         let reply = send(&app, fhir_request(Method::PUT, "/fhir/Location/bad", &token, Some(&bad))).await;
         assert_eq!(reply.status, StatusCode::CREATED);
-        let reply = send(&app, fhir_request(Method::GET, "/fhir/Location?near:missing=true", &token, None)).await;
+        let reply = get(&app, "/fhir/Location?near:missing=true", &token).await;
         assert_eq!(entry_ids(&reply.json()), ids("Location", &["bad", "nowhere"]));
     })
     .await;
@@ -264,15 +223,7 @@ async fn reindex_rebuilds_words_and_positions() {
             patient("pa", "Martin", Some("<p>Hélène</p>")),
             location("paris", Some((48.8566, 2.3522))),
         ];
-        for r in &resources {
-            let url = format!(
-                "/fhir/{}/{}",
-                r["resourceType"].as_str().unwrap(),
-                r["id"].as_str().unwrap()
-            );
-            let reply = send(&app, fhir_request(Method::PUT, &url, &token, Some(r))).await;
-            assert_eq!(reply.status, StatusCode::CREATED, "{url}");
-        }
+        put_all(&app, &token, &resources).await;
         let queries = [
             ("/fhir/Patient?_text=helene", "Patient/pa"),
             ("/fhir/Patient?_content=martin", "Patient/pa"),
@@ -280,7 +231,7 @@ async fn reindex_rebuilds_words_and_positions() {
         ];
         let found = |app_reply: Value| entry_ids(&app_reply);
         for (url, expected) in queries {
-            let reply = send(&app, fhir_request(Method::GET, url, &token, None)).await;
+            let reply = get(&app, url, &token).await;
             assert_eq!(found(reply.json()), [expected], "{url}");
         }
         let store = t.services.store.clone();
@@ -291,12 +242,12 @@ async fn reindex_rebuilds_words_and_positions() {
                 .unwrap();
         }
         for (url, _) in queries {
-            let reply = send(&app, fhir_request(Method::GET, url, &token, None)).await;
+            let reply = get(&app, url, &token).await;
             assert!(found(reply.json()).is_empty(), "{url}: cleared");
         }
         reindex::reindex(&t.services, &|_, _| {}).unwrap();
         for (url, expected) in queries {
-            let reply = send(&app, fhir_request(Method::GET, url, &token, None)).await;
+            let reply = get(&app, url, &token).await;
             assert_eq!(found(reply.json()), [expected], "{url}: rebuilt");
         }
     })
