@@ -141,8 +141,23 @@ fn selectivity_rank(criterion: &Criterion) -> u8 {
         (Match::Token { not: false, .. }, _) if param.code == "identifier" => 2,
         (Match::Uri { .. } | Match::ReferenceIdentifier(_) | Match::OfType(_), _) => 3,
         (Match::String { .. }, _) => 4,
-        (Match::Token { not: false, .. } | Match::TokenText(_), _) => 5,
-        (Match::Date(_) | Match::Number(_) | Match::Quantity(_) | Match::Composite(_), _) => 6,
+        (
+            Match::Token { not: false, .. }
+            | Match::TokenText(_)
+            | Match::TokenIn { not: false, .. }
+            | Match::TokenSubsumption { .. },
+            _,
+        ) => 5,
+        (
+            Match::Date(_)
+            | Match::Number(_)
+            | Match::Quantity(_)
+            | Match::Composite(_)
+            | Match::Near(_),
+            _,
+        ) => 6,
+        // Text rows have no index on their words: a scan of the type's rows.
+        (Match::Text { .. }, _) => 7,
         _ => 8,
     }
 }
