@@ -54,6 +54,10 @@ impl InteractionError {
             InteractionError::Storage(StorageError::VersionConflict) => {
                 vec![OutcomeIssue::error("conflict", self.to_string())]
             }
+            // Our own sentences about the query (never database text).
+            InteractionError::Storage(e @ StorageError::Query(_)) => {
+                vec![OutcomeIssue::error("invalid", e.to_string())]
+            }
             InteractionError::Storage(StorageError::Busy) => {
                 vec![OutcomeIssue::error("transient", self.to_string())]
             }

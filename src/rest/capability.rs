@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::fhir::instant::format_instant;
 use crate::fhir::schema::Schema;
-use crate::search::registry::SearchRegistry;
+use crate::search::registry::{SearchParamType, SearchRegistry};
 
 /// Interactions every resource type supports (see `routes`).
 const TYPE_INTERACTIONS: [&str; 9] = [
@@ -20,6 +20,26 @@ const TYPE_INTERACTIONS: [&str; 9] = [
     "search-type",
 ];
 
+/// What a search parameter supports beyond its type's basics (R4 has no element for the
+/// modifiers of a parameter: they are stated in its documentation).
+fn search_documentation(code: &str, ty: SearchParamType) -> Option<&'static str> {
+    match (code, ty) {
+        ("_text", _) => Some(
+            "Words of the narrative (text.div without markup), case- and accent-insensitive; every word of a value must appear; OR with commas.",
+        ),
+        ("_content", _) => Some(
+            "Words of all the text of the resource, case- and accent-insensitive; every word of a value must appear; OR with commas.",
+        ),
+        ("near", _) => Some(
+            "latitude|longitude|distance|unit (WGS84; unit km, m, [mi_i] or [nmi_i], km by default; 10 km without distance); equirectangular distance from the searched point.",
+        ),
+        (_, SearchParamType::Token) => Some(
+            "Modifiers: :missing, :not, :text, :of-type (identifiers), :in and :not-in (a ValueSet stored in Carnet, by url or ValueSet/id), :above and :below (by the hierarchy of a CodeSystem stored in Carnet).",
+        ),
+        _ => None,
+    }
+}
+
 /// The CapabilityStatement, dated `now_millis` (the server's start).
 pub fn capability_statement(
     schema: &Schema,
@@ -33,7 +53,13 @@ pub fn capability_statement(
             let search_params: Vec<Value> = registry
                 .params_of(resource_type)
                 .filter(|p| p.is_supported())
-                .map(|p| json!({"name": p.code(), "definition": p.url(), "type": p.param_type().code()}))
+                .map(|p| {
+                    let mut param = json!({"name": p.code(), "definition": p.url(), "type": p.param_type().code()});
+                    if let Some(documentation) = search_documentation(p.code(), p.param_type()) {
+                        param["documentation"] = Value::from(documentation);
+                    }
+                    param
+                })
                 .collect();
             // AuditEvents are immutable through the API (no update, patch or delete).
             let immutable = resource_type == "AuditEvent";

@@ -11,6 +11,8 @@
 //! reported by `extract_with_issues`. Pure: no I/O, no SQL; depends on `serde_json` and
 //! `crate::search::{fhirpath, registry}`.
 
+mod fulltext;
+mod position;
 mod ranged;
 mod ranges;
 mod text;
@@ -29,6 +31,7 @@ use super::fhirpath::{Item, Model};
 use super::registry::{SearchParamDef, SearchParamType, SearchRegistry};
 use values::NoEntry;
 
+pub use fulltext::words;
 pub use ranges::{date_range, decimal_range};
 pub use text::normalize;
 
@@ -107,6 +110,18 @@ pub enum IndexEntry {
         param: String,
         components: Vec<IndexEntry>,
     },
+    /// The words of `_text` (the narrative) or `_content` (all the text), as
+    /// ` word1 word2 … ` (see `fulltext`).
+    Text {
+        param: String,
+        words: String,
+    },
+    /// A point of `near` (Location.position), in WGS84 degrees.
+    Position {
+        param: String,
+        latitude: f64,
+        longitude: f64,
+    },
 }
 
 impl IndexEntry {
@@ -120,7 +135,9 @@ impl IndexEntry {
             | IndexEntry::Number { param, .. }
             | IndexEntry::Quantity { param, .. }
             | IndexEntry::Uri { param, .. }
-            | IndexEntry::Composite { param, .. } => param,
+            | IndexEntry::Composite { param, .. }
+            | IndexEntry::Text { param, .. }
+            | IndexEntry::Position { param, .. } => param,
         }
     }
 }
@@ -186,6 +203,9 @@ fn run(
         for item in &items {
             let done = match def.param_type() {
                 SearchParamType::Composite => composite(model, resource, def, item, &mut out),
+                SearchParamType::Special => {
+                    position::position(def.code(), item.json()).map(|entry| out.push(entry))
+                }
                 ty => values::convert(model, resource, ty, def.code(), item, &mut out),
             };
             match done {
@@ -196,6 +216,24 @@ fn run(
             }
         }
         dedup(&mut out, start);
+    }
+    let texts = [
+        (
+            "_text",
+            fulltext::narrative_words as fn(&Value) -> Option<String>,
+        ),
+        ("_content", fulltext::content_words),
+    ];
+    for (code, words) in texts {
+        let indexed = registry
+            .param(resource_type, code)
+            .is_some_and(SearchParamDef::is_supported);
+        if let Some(words) = words(resource).filter(|_| indexed) {
+            out.push(IndexEntry::Text {
+                param: code.to_owned(),
+                words,
+            });
+        }
     }
     (out, issues)
 }

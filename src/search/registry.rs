@@ -2,7 +2,8 @@
 //! from the embedded `schemas/r4-search-parameters.json` (derived from the official
 //! definitions by `schemas/generate_search.py`), with its FHIRPath expression compiled
 //! once. A parameter is *supported* when its expression (and those of its components)
-//! compiled; unsupported ones stay listed with the reason, so that the CapabilityStatement
+//! compiled, or it is one of the text searches (`_text`, `_content`) that `extract` and
+//! storage implement without an expression; unsupported ones stay listed with the reason, so that the CapabilityStatement
 //! and the query parser can leave them out.
 //!
 //! Built once by `SearchRegistry::r4()` and held by the caller; no globals. Pure: depends
@@ -25,6 +26,12 @@ const R4_SEARCH_PARAMETERS: &str = include_str!("../../schemas/r4-search-paramet
 /// The abstract bases whose parameters apply to every resource type (`DomainResource`:
 /// every type with a narrative).
 const RESOURCE: &str = "Resource";
+/// The special parameter of Location whose expression (`Location.position`) gives the
+/// points it matches; its matching is storage's (`extract` indexes the position).
+const NEAR: &str = "near";
+/// The text searches, without expression: `extract` indexes the words of the narrative and
+/// of the whole resource for them.
+const TEXT_SEARCHES: [&str; 2] = ["_text", "_content"];
 const DOMAIN_RESOURCE: &str = "DomainResource";
 
 /// Why the embedded registry could not be built.
@@ -410,26 +417,33 @@ fn is_domain_resource(schema: &Schema, ty: &str) -> bool {
         .is_some_and(|s| s.fields.contains_key("text"))
 }
 
+/// The compiled `text`, or `None` with the reason in `unsupported`.
+fn compile(text: &str, unsupported: &mut Option<String>) -> Option<Expression> {
+    match Expression::parse(text) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            *unsupported = Some(format!("the expression does not compile: {e}"));
+            None
+        }
+    }
+}
+
 fn build_def(p: &RawParam, base: &str) -> Result<SearchParamDef, RegistryError> {
     let ty = param_type(&p.ty, &p.id)?;
     let expression_text = p.expression.get(base).cloned();
     let mut unsupported = None;
     let expression = match (&expression_text, ty) {
+        (Some(text), SearchParamType::Special) if p.code == NEAR => compile(text, &mut unsupported),
         (_, SearchParamType::Special) => {
             unsupported = Some("a special parameter: its matching is not an expression".into());
             None
         }
+        (None, _) if TEXT_SEARCHES.contains(&p.code.as_str()) => None,
         (None, _) => {
             unsupported = Some("the definition has no expression".into());
             None
         }
-        (Some(text), _) => match Expression::parse(text) {
-            Ok(e) => Some(e),
-            Err(e) => {
-                unsupported = Some(format!("the expression does not compile: {e}"));
-                None
-            }
-        },
+        (Some(text), _) => compile(text, &mut unsupported),
     };
     let mut components = Vec::new();
     for c in &p.component {

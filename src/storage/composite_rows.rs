@@ -118,6 +118,7 @@ fn fill<'a>(row: &mut CompositeRow<'a>, component: &'a IndexEntry) {
             row.unit = text(unit);
         }
         IndexEntry::Uri { value, .. } => row.value = value,
-        IndexEntry::Composite { .. } => {}
+        // Never components: composites are made of value parameters only.
+        IndexEntry::Composite { .. } | IndexEntry::Text { .. } | IndexEntry::Position { .. } => {}
     }
 }

@@ -11,6 +11,10 @@ pub enum StorageError {
     /// The database is locked or out of connections for longer than we wait.
     #[error("the database is busy, retry later")]
     Busy,
+    /// A search that cannot be run as asked (a ValueSet Carnet cannot expand): the message
+    /// names the parameter and why.
+    #[error("{0}")]
+    Query(String),
     /// A search feature the SQL translation does not handle yet.
     #[error("{0} is not supported yet")]
     Unsupported(String),
@@ -33,9 +37,9 @@ impl Categorized for StorageError {
         match self {
             StorageError::VersionConflict => ErrorCategory::Conflict,
             StorageError::Busy => ErrorCategory::Busy,
-            StorageError::UnsupportedUrl(_) | StorageError::Unsupported(_) => {
-                ErrorCategory::Invalid
-            }
+            StorageError::UnsupportedUrl(_)
+            | StorageError::Unsupported(_)
+            | StorageError::Query(_) => ErrorCategory::Invalid,
             StorageError::Corrupt(_)
             | StorageError::Database(_)
             | StorageError::Connection(_)

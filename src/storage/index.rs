@@ -1,5 +1,6 @@
 //! Index rows of the current version of a resource: the search values extracted from it
-//! (one table per parameter type), its patient compartment and its security labels. They
+//! (one table per parameter type, plus the words of `_text`/`_content` and the point of
+//! `near`), its patient compartment and its security labels. They
 //! are replaced in the transaction that writes the version, and cleared on deletion, so
 //! search (and the consent filter) are joins on what is current.
 
@@ -10,9 +11,10 @@ use super::conn::{Conn, on_conn};
 use super::error::StorageError;
 use super::schema::{
     resource_compartment, resource_fact, resource_label, search_composite, search_date,
-    search_number, search_quantity, search_reference, search_string, search_token,
-    search_token_text, search_token_type, search_uri,
+    search_number, search_position, search_quantity, search_reference, search_string, search_text,
+    search_token, search_token_text, search_token_type, search_uri,
 };
+use super::text_position_rows::{position_rows, text_rows};
 use crate::search::extract::{IndexEntry, normalize};
 
 /// Rows per INSERT statement (keeps SQLite under its bound-variable limit).
@@ -301,8 +303,11 @@ impl<'a> Rows<'a> {
                 param,
                 value,
             }),
-            // Composite values go to `search_composite` (`composite_rows`).
-            IndexEntry::Composite { .. } => {}
+            // Composite values go to `search_composite` (`composite_rows`), words and
+            // positions to `search_text` and `search_position` (`text_position_rows`).
+            IndexEntry::Composite { .. }
+            | IndexEntry::Text { .. }
+            | IndexEntry::Position { .. } => {}
         }
     }
 }
@@ -350,6 +355,8 @@ pub fn clear(conn: &mut Conn<'_>, res_type: &str, res_id: &str) -> Result<(), St
     delete_from!(search_quantity);
     delete_from!(search_uri);
     delete_from!(search_composite);
+    delete_from!(search_text);
+    delete_from!(search_position);
     delete_from!(resource_fact);
     delete_from!(resource_compartment);
     delete_from!(resource_label);
@@ -391,6 +398,10 @@ pub fn replace(
     insert_all!(conn, search_uri::table, rows.uris);
     let composites = composite_rows(res_type, res_id, index.entries);
     insert_all!(conn, search_composite::table, composites);
+    let texts = text_rows(res_type, res_id, index.entries);
+    insert_all!(conn, search_text::table, texts);
+    let positions = position_rows(res_type, res_id, index.entries);
+    insert_all!(conn, search_position::table, positions);
     let mut patients: Vec<&String> = index.patients.iter().collect();
     patients.sort();
     patients.dedup();

@@ -18,6 +18,7 @@ pub mod record_stamp;
 mod schema;
 pub mod search;
 pub mod stored_facts;
+mod text_position_rows;
 pub mod versions;
 
 pub use conn::{Conn, Store};

@@ -148,6 +148,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    search_text (res_type, res_id, param) {
+        res_type -> Text,
+        res_id -> Text,
+        param -> Text,
+        words -> Text,
+    }
+}
+
+diesel::table! {
+    search_position (res_type, res_id, param) {
+        res_type -> Text,
+        res_id -> Text,
+        param -> Text,
+        latitude -> Double,
+        longitude -> Double,
+    }
+}
+
+diesel::table! {
     resource_fact (res_type, res_id, kind, system, code) {
         res_type -> Text,
         res_id -> Text,
@@ -237,6 +256,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     search_quantity,
     search_uri,
     search_composite,
+    search_text,
+    search_position,
     resource_fact,
     resource_compartment,
     resource_label,

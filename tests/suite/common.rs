@@ -297,3 +297,60 @@ pub fn entry_ids(bundle: &Value) -> Vec<String> {
     ids.sort();
     ids
 }
+
+/// `Type/id` of each id, sorted: the expected side of `entry_ids`.
+pub fn typed_ids(resource_type: &str, ids: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = ids.iter().map(|i| format!("{resource_type}/{i}")).collect();
+    out.sort();
+    out
+}
+
+/// `GET uri` with a bearer token.
+pub async fn get<S, B>(app: &S, uri: &str, token: &str) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    send(
+        app,
+        fhir_request(actix_web::http::Method::GET, uri, token, None),
+    )
+    .await
+}
+
+/// `PUT`s each resource at `/fhir/{type}/{id}`; each must be created.
+pub async fn put_all<S, B>(app: &S, token: &str, resources: &[Value])
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    for resource in resources {
+        let url = format!(
+            "/fhir/{}/{}",
+            resource["resourceType"].as_str().unwrap_or(""),
+            resource["id"].as_str().unwrap_or("")
+        );
+        let request = fhir_request(actix_web::http::Method::PUT, &url, token, Some(resource));
+        let reply = send(app, request).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "{url}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+    }
+}
+
+/// The searchset `reply` is a 200 that found exactly `expected` (`Type/id`, sorted), its
+/// total included.
+pub fn assert_found(reply: &Reply, expected: &[String], query: &str) {
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "{query}: {}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let bundle = reply.json();
+    assert_eq!(entry_ids(&bundle), expected, "{query}");
+    assert_eq!(bundle["total"], Value::from(expected.len()), "{query}");
+}

@@ -36,5 +36,7 @@ mod search;
 mod search_composite;
 mod search_paging;
 mod search_plans;
+mod search_terms;
+mod search_text_near;
 mod tls;
 mod transaction;

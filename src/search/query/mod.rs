@@ -13,8 +13,10 @@
 mod control;
 mod error;
 mod model;
+mod model_terms;
 mod parse;
 mod render;
+mod terms;
 mod values;
 
 #[cfg(test)]
@@ -23,6 +25,8 @@ mod tests;
 mod tests_chains;
 #[cfg(test)]
 mod tests_control;
+#[cfg(test)]
+mod tests_terms;
 #[cfg(test)]
 mod tests_values;
 
@@ -33,6 +37,7 @@ pub use model::{
     ResultParams, SearchQuery, SortKey, StringMode, StringValue, SummaryMode, TokenValue,
     TotalMode, TypedValue, UriMode,
 };
+pub use model_terms::{CodeRef, NearValue, Subsumption, TextScope, TextValue, ValueSetRef};
 
 use crate::search::registry::SearchRegistry;
 use control::RESULT_PARAMS;

@@ -4,6 +4,7 @@
 //! the index rows directly), and the result parameters. Plain data: no SQL, no parsing.
 
 use super::error::QueryError;
+use super::model_terms::{CodeRef, NearValue, Subsumption, TextScope, TextValue, ValueSetRef};
 use crate::search::registry::SearchParamType;
 
 /// `Prefer: handling=strict|lenient` (search.html §3.1.1.2): what to do with parameters
@@ -133,6 +134,25 @@ pub enum Match {
     /// Composite search: each value gives one value per component, all matched on the same
     /// composite index row.
     Composite(Vec<CompositeValue>),
+    /// `:in` (or `:not-in` with `not`) on a token: a code of the resource is (no code is) a
+    /// member of one of these ValueSets, expanded by storage once per query.
+    TokenIn {
+        not: bool,
+        value_sets: Vec<ValueSetRef>,
+    },
+    /// `:above` / `:below` on a token: a code of the resource subsumes (is subsumed by) one
+    /// of these codes, in the hierarchy of the CodeSystem storage holds for its system.
+    TokenSubsumption {
+        direction: Subsumption,
+        values: Vec<CodeRef>,
+    },
+    /// `_text` / `_content`: every word of one of the values appears in the text.
+    Text {
+        scope: TextScope,
+        values: Vec<TextValue>,
+    },
+    /// `near` (Location): the position lies within the distance of one of the points.
+    Near(Vec<NearValue>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

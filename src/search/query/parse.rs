@@ -10,15 +10,13 @@ use super::error::QueryError;
 use super::model::{
     Column, ComponentValue, CompositeValue, Criterion, Match, ParamCriterion, StringMode, UriMode,
 };
-use super::values;
+use super::model_terms::{Subsumption, TextScope};
+use super::{terms, values};
 use crate::fhir::ids::is_valid_id;
 use crate::search::registry::{SearchParamDef, SearchParamType};
 
 /// The parameters search.html defines that Carnet does not support.
-const UNSUPPORTED: [&str; 4] = ["_text", "_content", "_query", "_filter"];
-
-/// Token modifiers that need terminology services.
-const TERMINOLOGY_MODIFIERS: [&str; 4] = ["in", "not-in", "above", "below"];
+const UNSUPPORTED: [&str; 2] = ["_query", "_filter"];
 
 /// How the types in scope are named in messages.
 pub(super) fn describe_scope(scope: &[String]) -> String {
@@ -248,10 +246,22 @@ impl Ctx<'_> {
             name: full.to_owned(),
             modifier: m.to_owned(),
         };
+        let text_scope = match def.code() {
+            "_text" => Some(TextScope::Narrative),
+            "_content" => Some(TextScope::Content),
+            _ => None,
+        };
+        if let (Some(_), Some(m)) = (text_scope, modifier) {
+            return Err(unknown(m));
+        }
         if modifier == Some("missing") {
             return values::boolean(full, value).map(Match::Missing);
         }
         let alternatives = values::alternatives(full, value)?;
+        if let Some(scope) = text_scope {
+            let values = each(&alternatives, |a| terms::text(full, a))?;
+            return Ok(Match::Text { scope, values });
+        }
         let ty = def.param_type();
         match (ty, modifier) {
             (T::String, m) => {
@@ -274,12 +284,18 @@ impl Ctx<'_> {
             (T::Token, Some("of-type")) => Ok(Match::OfType(each(&alternatives, |a| {
                 values::of_type(full, a)
             })?)),
-            (T::Token, Some(m)) if TERMINOLOGY_MODIFIERS.contains(&m) => {
-                Err(QueryError::UnsupportedModifier {
-                    name: full.to_owned(),
-                    modifier: m.to_owned(),
-                })
-            }
+            (T::Token, Some(m @ ("in" | "not-in"))) => Ok(Match::TokenIn {
+                not: m == "not-in",
+                value_sets: each(&alternatives, |a| terms::value_set(full, a))?,
+            }),
+            (T::Token, Some(m @ ("above" | "below"))) => Ok(Match::TokenSubsumption {
+                direction: if m == "above" {
+                    Subsumption::Above
+                } else {
+                    Subsumption::Below
+                },
+                values: each(&alternatives, |a| terms::code_ref(full, a))?,
+            }),
             (T::Reference, Some("identifier")) => {
                 let values = each(&alternatives, |a| {
                     let token = values::token(full, a)?;
@@ -323,6 +339,9 @@ impl Ctx<'_> {
             (T::Composite, None) => Ok(Match::Composite(each(&alternatives, |a| {
                 self.composite(def, full, a)
             })?)),
+            (T::Special, None) if def.code() == "near" => {
+                Ok(Match::Near(each(&alternatives, |a| terms::near(full, a))?))
+            }
             (T::Special, _) => Err(QueryError::UnsupportedParameter {
                 name: full.to_owned(),
             }),

@@ -9,6 +9,7 @@ use super::model::{
     ReferenceValue, SearchQuery, StringMode, SummaryMode, TokenValue, TotalMode, TypedValue,
     UriMode,
 };
+use super::model_terms::{Subsumption, ValueSetRef};
 use super::values::escape;
 
 impl SearchQuery {
@@ -171,6 +172,29 @@ fn matcher(m: &Match) -> (&'static str, String) {
                     .join("$")
             })),
         ),
+        Match::TokenIn { not, value_sets } => (
+            if *not { ":not-in" } else { ":in" },
+            join(value_sets.iter().map(|v| match v {
+                ValueSetRef::Local(id) => format!("ValueSet/{id}"),
+                ValueSetRef::Canonical { url, version } => match version {
+                    Some(version) => format!("{}|{}", escape(url), escape(version)),
+                    None => escape(url),
+                },
+            })),
+        ),
+        Match::TokenSubsumption { direction, values } => (
+            match direction {
+                Subsumption::Above => ":above",
+                Subsumption::Below => ":below",
+            },
+            join(
+                values
+                    .iter()
+                    .map(|v| format!("{}|{}", escape(&v.system), escape(&v.code))),
+            ),
+        ),
+        Match::Text { values, .. } => ("", join(values.iter().map(|v| escape(&v.text)))),
+        Match::Near(values) => ("", join(values.iter().map(|v| v.text.clone()))),
     }
 }
 

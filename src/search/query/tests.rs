@@ -142,25 +142,6 @@ fn token_forms_and_modifiers() {
 }
 
 #[test]
-fn terminology_token_modifiers_are_unsupported() {
-    let r = registry();
-    for m in ["in", "not-in", "above", "below"] {
-        let query = format!("code:{m}=http://x/vs");
-        assert_eq!(
-            parse(&r, "Observation", &query),
-            Err(QueryError::UnsupportedModifier {
-                name: format!("code:{m}"),
-                modifier: m.into()
-            })
-        );
-        let q = lenient(&r, "Observation", &query);
-        assert!(q.criteria.is_empty());
-        assert_eq!(q.ignored.len(), 1);
-        assert_eq!(q.ignored[0].name, format!("code:{m}"));
-    }
-}
-
-#[test]
 fn missing_applies_to_every_type() {
     let r = registry();
     for (ty, query) in [
@@ -444,14 +425,9 @@ fn id_last_updated_and_meta_parameters() {
 }
 
 #[test]
-fn text_and_content_are_unsupported() {
+fn filter_and_query_are_unsupported() {
     let r = registry();
-    for query in [
-        "_text=fever",
-        "_content=fever",
-        "_filter=name eq x",
-        "_query=x",
-    ] {
+    for query in ["_filter=name eq x", "_query=x"] {
         let e = parse(&r, "Condition", query).expect_err(query);
         assert!(
             matches!(e, QueryError::UnsupportedParameter { .. }),
@@ -461,10 +437,6 @@ fn text_and_content_are_unsupported() {
         let q = lenient(&r, "Condition", query);
         assert!(q.criteria.is_empty() && q.ignored.len() == 1);
     }
-    assert!(matches!(
-        parse(&r, "Location", "near=1|2|3|km"),
-        Err(QueryError::UnsupportedParameter { .. })
-    ));
 }
 
 #[test]

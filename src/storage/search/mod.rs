@@ -1,13 +1,16 @@
 //! Search in SQL: a typed `SearchQuery` becomes one `SELECT` over `current_resources` with
 //! a predicate per criterion, its count, its sort and its page; `_include`/`_revinclude`
-//! follow `search_reference` from the page. Knows nothing of consent: the caller narrows
+//! follow `search_reference` from the page. The ValueSets and hierarchies of `:in`,
+//! `:not-in`, `:above` and `:below` are resolved first, once, into code lists. Knows nothing of consent: the caller narrows
 //! the query before it comes here.
 
 mod access;
 mod composite;
 mod keyset;
 mod predicate;
+mod special;
 mod sql;
+mod terminology;
 
 pub use access::{
     AccessAlternative, AccessFilter, Condition, FactMatch, RecordCondition, RecordsFilter,
@@ -70,6 +73,7 @@ fn where_clause(
     query: &SearchQuery,
     filter: &AccessFilter,
     dialect: Dialect,
+    terms: terminology::Terms,
     now_ms: i64,
 ) -> Result<Sql, StorageError> {
     let mut sql = Sql::new(" WHERE NOT r.is_deleted");
@@ -92,6 +96,7 @@ fn where_clause(
     }
     let mut aliases = Aliases::new(dialect);
     aliases.restrict_links(filter.records.clone());
+    aliases.set_terms(terms);
     aliases.set_types(
         "r",
         query
@@ -136,8 +141,23 @@ fn selectivity_rank(criterion: &Criterion) -> u8 {
         (Match::Token { not: false, .. }, _) if param.code == "identifier" => 2,
         (Match::Uri { .. } | Match::ReferenceIdentifier(_) | Match::OfType(_), _) => 3,
         (Match::String { .. }, _) => 4,
-        (Match::Token { not: false, .. } | Match::TokenText(_), _) => 5,
-        (Match::Date(_) | Match::Number(_) | Match::Quantity(_) | Match::Composite(_), _) => 6,
+        (
+            Match::Token { not: false, .. }
+            | Match::TokenText(_)
+            | Match::TokenIn { not: false, .. }
+            | Match::TokenSubsumption { .. },
+            _,
+        ) => 5,
+        (
+            Match::Date(_)
+            | Match::Number(_)
+            | Match::Quantity(_)
+            | Match::Composite(_)
+            | Match::Near(_),
+            _,
+        ) => 6,
+        // Text rows have no index on their words: a scan of the type's rows.
+        (Match::Text { .. }, _) => 7,
         _ => 8,
     }
 }
@@ -215,7 +235,10 @@ pub fn search(
     page: PageRequest,
     now_ms: i64,
 ) -> Result<SearchPage, StorageError> {
-    let filter = where_clause(query, access, dialect_of(conn), now_ms)?;
+    // The terminology of `:in`, `:not-in`, `:above`, `:below`, resolved once for the
+    // count and the page.
+    let terms = terminology::resolve(conn, &query.criteria)?;
+    let filter = where_clause(query, access, dialect_of(conn), terms, now_ms)?;
     let total = if page.with_total {
         let mut count = Sql::new("SELECT COUNT(*) AS n FROM current_resources r");
         count.append(filter.clone());
@@ -286,13 +309,14 @@ pub fn explain(
 ) -> Result<Vec<String>, StorageError> {
     let dialect = dialect_of(conn);
     let keys = sort_columns(query)?;
+    let terms = terminology::resolve(conn, &query.criteria)?;
     let mut select = Sql::new(match dialect {
         Dialect::Sqlite => "EXPLAIN QUERY PLAN ",
         Dialect::Postgres => "EXPLAIN ",
     });
     select
         .push(SELECT)
-        .append(where_clause(query, access, dialect, now_ms)?);
+        .append(where_clause(query, access, dialect, terms, now_ms)?);
     select
         .push(&keyset::order_by(&keys, true))
         .push(" LIMIT ")

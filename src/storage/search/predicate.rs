@@ -5,7 +5,9 @@
 
 use super::access::{RecordsFilter, records_clause};
 use super::composite::composite_predicate;
+use super::special;
 use super::sql::Sql;
+use super::terminology::Terms;
 use crate::search::query::{
     Column, Criterion, DateValue, Match, NumberValue, ParamCriterion, Prefix, QuantityValue,
     ReferenceValue, StringMode, TokenValue, UriMode,
@@ -13,7 +15,7 @@ use crate::search::query::{
 use crate::storage::error::StorageError;
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
-fn like_escape(text: &str) -> String {
+pub(super) fn like_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -45,6 +47,8 @@ pub struct Aliases {
     /// Rows whose candidates an uncorrelated index lookup already gives: one criterion
     /// drives (`IN (SELECT … lookup index)`), the others probe each candidate (`EXISTS`).
     driven: std::collections::HashSet<String>,
+    /// The code sets of the query's terminology modifiers, resolved before (`terminology`).
+    terms: Terms,
 }
 
 impl Aliases {
@@ -60,7 +64,13 @@ impl Aliases {
             dialect,
             records: None,
             driven: std::collections::HashSet::new(),
+            terms: Terms::default(),
         }
+    }
+
+    /// The resolved terminology of the query.
+    pub(super) fn set_terms(&mut self, terms: Terms) {
+        self.terms = terms;
     }
 
     /// Restricts the resources chains and `_has` look through to `records`.
@@ -310,6 +320,9 @@ fn table_of(matcher: &Match) -> Result<&'static str, StorageError> {
         Match::Number(_) => "search_number",
         Match::Quantity(_) => "search_quantity",
         Match::Uri { .. } => "search_uri",
+        Match::TokenIn { .. } | Match::TokenSubsumption { .. } => "search_token",
+        Match::Text { .. } => "search_text",
+        Match::Near(_) => "search_position",
         Match::Composite(_) => return Err(unsupported("composite parameters")),
         Match::Missing(_) => return Err(unsupported("`:missing` without a table")),
     })
@@ -327,6 +340,7 @@ fn table_of_type(param: &ParamCriterion) -> Result<&'static str, StorageError> {
         T::Quantity => "search_quantity",
         T::Uri => "search_uri",
         T::Composite => "search_composite",
+        T::Special if param.code == "near" => "search_position",
         T::Special => return Err(unsupported("`:missing` on this parameter")),
     })
 }
@@ -339,16 +353,24 @@ fn index_predicate(
 ) -> Result<Sql, StorageError> {
     let (table, negate, values) = match &param.matcher {
         Match::Missing(missing) => (table_of_type(param)?, *missing, None),
-        Match::Token { not: true, .. } => (
-            table_of(&param.matcher)?,
-            true,
-            Some(values_predicate(&param.matcher, now_ms, aliases.dialect)?),
-        ),
-        other => (
-            table_of(other)?,
-            false,
-            Some(values_predicate(other, now_ms, aliases.dialect)?),
-        ),
+        other => {
+            let negate = matches!(
+                other,
+                Match::Token { not: true, .. } | Match::TokenIn { not: true, .. }
+            );
+            let values = match other {
+                Match::TokenIn { value_sets, .. } => {
+                    special::value_sets(&aliases.terms, value_sets)?
+                }
+                Match::TokenSubsumption { direction, values } => {
+                    special::subsumed(&aliases.terms, *direction, values)?
+                }
+                Match::Text { values, .. } => special::text(values),
+                Match::Near(values) => special::near(values),
+                _ => values_predicate(other, now_ms, aliases.dialect)?,
+            };
+            (table_of(other)?, negate, Some(values))
+        }
     };
     let x = aliases.next("x");
     let values = values.map(|v| rename(v, "x", &x));
@@ -483,7 +505,12 @@ pub(super) fn values_predicate(
                 sql
             })
             .collect(),
-        Match::Composite(_) | Match::Missing(_) => return Err(unsupported("this kind of match")),
+        Match::Composite(_)
+        | Match::Missing(_)
+        | Match::TokenIn { .. }
+        | Match::TokenSubsumption { .. }
+        | Match::Text { .. }
+        | Match::Near(_) => return Err(unsupported("this kind of match")),
     };
     Ok(Sql::join(parts, " OR "))
 }

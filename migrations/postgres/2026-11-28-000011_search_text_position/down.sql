@@ -1,0 +1,2 @@
+DROP TABLE search_position;
+DROP TABLE search_text;
