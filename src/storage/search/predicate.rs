@@ -338,6 +338,17 @@ fn index_predicate(
     now_ms: i64,
 ) -> Result<Sql, StorageError> {
     let (table, negate, values) = match &param.matcher {
+        Match::Missing(missing)
+            if param.param_type == crate::search::registry::SearchParamType::Token =>
+        {
+            // A token's value may be text only (a CodeableConcept with just `text`, a
+            // Coding with just `display`): those rows are in `search_token_text` alone.
+            let parts = ["search_token", "search_token_text"]
+                .map(|table| membership(param, row, aliases, table, *missing, None))
+                .into_iter()
+                .collect();
+            return Ok(Sql::join(parts, if *missing { " AND " } else { " OR " }));
+        }
         Match::Missing(missing) => (table_of_type(param)?, *missing, None),
         Match::Token { not: true, .. } => (
             table_of(&param.matcher)?,
@@ -350,6 +361,19 @@ fn index_predicate(
             Some(values_predicate(other, now_ms, aliases.dialect)?),
         ),
     };
+    Ok(membership(param, row, aliases, table, negate, values))
+}
+
+/// Whether the row has (or, `negate`, has not) an index row of `param` in `table` whose
+/// values (written against alias `x`) match.
+fn membership(
+    param: &ParamCriterion,
+    row: &str,
+    aliases: &mut Aliases,
+    table: &str,
+    negate: bool,
+    values: Option<Sql>,
+) -> Sql {
     let x = aliases.next("x");
     let values = values.map(|v| rename(v, "x", &x));
     let types = aliases.types.get(row).cloned().unwrap_or_default();
@@ -370,7 +394,7 @@ fn index_predicate(
             sql.push(" AND ").append(values);
         }
         sql.push(")");
-        return Ok(sql);
+        return sql;
     }
     let mut sql = Sql::new(if negate {
         "NOT EXISTS (SELECT 1 FROM "
@@ -386,7 +410,7 @@ fn index_predicate(
         sql.push(" AND ").append(values);
     }
     sql.push(")");
-    Ok(sql)
+    sql
 }
 
 /// Values are written against alias `x.`; this renames it to the real alias.
