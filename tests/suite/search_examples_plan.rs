@@ -62,11 +62,7 @@ fn item_value(item: &Item<'_>) -> Option<Value> {
 }
 
 /// The queries for the first item of `def`'s expression on `resource` that gives some.
-fn derive_from(
-    model: &Model,
-    def: &SearchParamDef,
-    resource: &Value,
-) -> Result<Derived, String> {
+fn derive_from(model: &Model, def: &SearchParamDef, resource: &Value) -> Result<Derived, String> {
     let expression = def.expression().ok_or("no expression")?;
     let items = expression
         .evaluate(model, resource)

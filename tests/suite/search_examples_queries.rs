@@ -242,16 +242,9 @@ fn token(code: &str, value: &Value, fhir_type: Option<&str>) -> Result<Derived, 
     })
 }
 
-const HUMAN_NAME_PARTS: [&str; 5] = ["family", "given", "text", "prefix", "suffix"];
-const ADDRESS_PARTS: [&str; 7] = [
-    "line",
-    "city",
-    "district",
-    "state",
-    "postalCode",
-    "country",
-    "text",
-];
+/// The parts of a HumanName and an Address a query is derived from, first present first.
+const HUMAN_NAME_PARTS: [&str; 3] = ["family", "given", "text"];
+const ADDRESS_PARTS: [&str; 3] = ["city", "line", "text"];
 
 /// The first string of a string value, or of a HumanName or Address part.
 fn string_value(value: &Value, fhir_type: Option<&str>) -> Option<String> {
