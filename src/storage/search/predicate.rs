@@ -343,8 +343,9 @@ fn index_predicate(
         {
             // A token's value may be text only (a CodeableConcept with just `text`, a
             // Coding with just `display`): those rows are in `search_token_text` alone.
+            // Either table may hold the value, so neither drives (`Aliases`).
             let parts = ["search_token", "search_token_text"]
-                .map(|table| membership(param, row, aliases, table, *missing, None))
+                .map(|table| membership(param, row, aliases, table, *missing, None, false))
                 .into_iter()
                 .collect();
             return Ok(Sql::join(parts, if *missing { " AND " } else { " OR " }));
@@ -361,11 +362,12 @@ fn index_predicate(
             Some(values_predicate(other, now_ms, aliases.dialect)?),
         ),
     };
-    Ok(membership(param, row, aliases, table, negate, values))
+    Ok(membership(param, row, aliases, table, negate, values, true))
 }
 
 /// Whether the row has (or, `negate`, has not) an index row of `param` in `table` whose
-/// values (written against alias `x`) match.
+/// values (written against alias `x`) match; `may_drive`: whether this test may be the one
+/// that drives the search of `row` (it must then be one of the criteria ANDed).
 fn membership(
     param: &ParamCriterion,
     row: &str,
@@ -373,11 +375,12 @@ fn membership(
     table: &str,
     negate: bool,
     values: Option<Sql>,
+    may_drive: bool,
 ) -> Sql {
     let x = aliases.next("x");
     let values = values.map(|v| rename(v, "x", &x));
     let types = aliases.types.get(row).cloned().unwrap_or_default();
-    if !types.is_empty() && !negate && aliases.take_drive(row) {
+    if !types.is_empty() && !negate && may_drive && aliases.take_drive(row) {
         // Uncorrelated: the subquery reads the lookup index (type, param, value) once and
         // the rows are joined by primary key, instead of probing every resource row. Only
         // the first (most selective) criterion does so; a second list could be as long as
