@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fetches the official FHIR R4 examples package (npm hl7.fhir.r4.examples@4.0.1, CC0) into
-# target/r4-examples/package, once. The round-trip test and schemas/generate.py read it.
+# target/r4-examples/package, once. The example tests (tests/suite/examples.rs,
+# search_examples.rs) and schemas/generate.py read it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest="target/r4-examples"

@@ -43,7 +43,8 @@ fn package_dir() -> PathBuf {
     dir
 }
 
-fn exceptions() -> BTreeMap<String, String> {
+/// The examples known to be invalid R4, with the reason (`conformance/r4-example-exceptions.json`).
+pub fn exceptions() -> BTreeMap<String, String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/r4-example-exceptions.json");
     match std::fs::read_to_string(path) {
         Ok(text) => {
@@ -53,7 +54,8 @@ fn exceptions() -> BTreeMap<String, String> {
     }
 }
 
-fn examples() -> Vec<(String, Value)> {
+/// Every non-conformance example of the package, `(file name, resource)`, sorted by name.
+pub fn examples() -> Vec<(String, Value)> {
     let dir = package_dir();
     let mut list = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("read package") {

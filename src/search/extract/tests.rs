@@ -279,6 +279,21 @@ fn references_are_relative_absolute_contained_canonical_or_identifiers() {
         ]
     );
 
+    // A relative canonical is a relative reference too (an absolute one is not split).
+    let response = json!({
+        "resourceType": "QuestionnaireResponse", "status": "completed",
+        "questionnaire": "Questionnaire/gcs"
+    });
+    assert_eq!(
+        of(&r, &response, "questionnaire"),
+        [reference(
+            "questionnaire",
+            Some("Questionnaire"),
+            Some("gcs"),
+            Some("Questionnaire/gcs")
+        )]
+    );
+
     // A resource itself: `Bundle.entry[0].resource`.
     let bundle = json!({
         "resourceType": "Bundle", "type": "document",

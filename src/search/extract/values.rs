@@ -271,10 +271,13 @@ fn reference(
                 Some((base, v)) => (base, Some(v.to_owned())),
                 None => (canonical.as_str(), None),
             };
-            reference_type = reference_target(base)
-                .map(|(t, _)| t)
-                .filter(is_resource_type)
-                .map(str::to_owned);
+            let target = reference_target(base).filter(|(t, _)| is_resource_type(t));
+            reference_type = target.map(|(t, _)| t.to_owned());
+            // A relative canonical (`Library/example`) reads as a relative reference too:
+            // `depends-on=Library/example` finds it as it finds a `Reference.reference`.
+            if !base.contains(':') {
+                reference_id = target.map(|(_, id)| id.to_owned());
+            }
             url = Some(base.to_owned());
             version = v;
         }

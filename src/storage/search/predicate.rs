@@ -352,6 +352,18 @@ fn index_predicate(
     now_ms: i64,
 ) -> Result<Sql, StorageError> {
     let (table, negate, values) = match &param.matcher {
+        Match::Missing(missing)
+            if param.param_type == crate::search::registry::SearchParamType::Token =>
+        {
+            // A token's value may be text only (a CodeableConcept with just `text`, a
+            // Coding with just `display`): those rows are in `search_token_text` alone.
+            // Either table may hold the value, so neither drives (`Aliases`).
+            let parts = ["search_token", "search_token_text"]
+                .map(|table| membership(param, row, aliases, table, *missing, None, false))
+                .into_iter()
+                .collect();
+            return Ok(Sql::join(parts, if *missing { " AND " } else { " OR " }));
+        }
         Match::Missing(missing) => (table_of_type(param)?, *missing, None),
         other => {
             let negate = matches!(
@@ -372,10 +384,25 @@ fn index_predicate(
             (table_of(other)?, negate, Some(values))
         }
     };
+    Ok(membership(param, row, aliases, table, negate, values, true))
+}
+
+/// Whether the row has (or, `negate`, has not) an index row of `param` in `table` whose
+/// values (written against alias `x`) match; `may_drive`: whether this test may be the one
+/// that drives the search of `row` (it must then be one of the criteria ANDed).
+fn membership(
+    param: &ParamCriterion,
+    row: &str,
+    aliases: &mut Aliases,
+    table: &str,
+    negate: bool,
+    values: Option<Sql>,
+    may_drive: bool,
+) -> Sql {
     let x = aliases.next("x");
     let values = values.map(|v| rename(v, "x", &x));
     let types = aliases.types.get(row).cloned().unwrap_or_default();
-    if !types.is_empty() && !negate && aliases.take_drive(row) {
+    if !types.is_empty() && !negate && may_drive && aliases.take_drive(row) {
         // Uncorrelated: the subquery reads the lookup index (type, param, value) once and
         // the rows are joined by primary key, instead of probing every resource row. Only
         // the first (most selective) criterion does so; a second list could be as long as
@@ -392,7 +419,7 @@ fn index_predicate(
             sql.push(" AND ").append(values);
         }
         sql.push(")");
-        return Ok(sql);
+        return sql;
     }
     let mut sql = Sql::new(if negate {
         "NOT EXISTS (SELECT 1 FROM "
@@ -408,7 +435,7 @@ fn index_predicate(
         sql.push(" AND ").append(values);
     }
     sql.push(")");
-    Ok(sql)
+    sql
 }
 
 /// Values are written against alias `x.`; this renames it to the real alias.
