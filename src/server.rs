@@ -74,6 +74,7 @@ pub fn services(store: Store) -> Result<Services, StartError> {
             PolicyConfig::default(),
         )),
         records: Arc::default(),
+        known_accesses: Arc::default(),
     })
 }
 

@@ -59,6 +59,8 @@ pub struct Services {
     pub policy: Arc<Policy>,
     /// Parsed patient records kept across requests, checked against their stamp.
     pub records: Arc<super::access::RecordCache>,
+    /// Professionals' first accesses known to be stored (audit notifications).
+    pub known_accesses: Arc<super::audit_trail::KnownAccesses>,
 }
 
 /// One request: who asks, its correlation id and when it arrived.

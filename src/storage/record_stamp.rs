@@ -3,7 +3,7 @@
 //! engine reads of a record (the Patient: status, médecin traitant; a Consent created,
 //! changed, deleted or moved to another patient) changes the stamp, because every write
 //! makes a new version and a deletion or a move drops the Consent's `patient` index row.
-//! Two small indexed queries: cheaper than reading and parsing the record, so that a
+//! One small indexed query: cheaper than reading and parsing the record, so that a
 //! cache of parsed records can be checked on every request.
 
 use diesel::prelude::*;
@@ -21,13 +21,17 @@ pub struct RecordStamp {
     pub consents: Vec<(String, i64)>,
 }
 
-/// The stamp of `patient_id`'s record, read inside the caller's transaction.
+/// The stamp of `patient_id`'s record, read inside the caller's transaction (one query).
 pub fn record_stamp(conn: &mut Conn<'_>, patient_id: &str) -> Result<RecordStamp, StorageError> {
     let patient = current_resources::table
         .filter(current_resources::res_type.eq("Patient"))
         .filter(current_resources::res_id.eq(patient_id))
-        .select((current_resources::version_id, current_resources::is_deleted));
-    let patient = on_conn!(conn, c => patient.first::<(i64, bool)>(c).optional())?;
+        .select((
+            current_resources::res_type,
+            current_resources::res_id,
+            current_resources::version_id,
+            current_resources::is_deleted,
+        ));
     let consents = search_reference::table
         .inner_join(
             current_resources::table.on(current_resources::res_type
@@ -39,9 +43,28 @@ pub fn record_stamp(conn: &mut Conn<'_>, patient_id: &str) -> Result<RecordStamp
         .filter(search_reference::target_type.eq("Patient"))
         .filter(search_reference::target_id.eq(patient_id))
         .filter(current_resources::is_deleted.eq(false))
-        .select((current_resources::res_id, current_resources::version_id))
-        .order(current_resources::res_id)
-        .distinct();
-    let consents = on_conn!(conn, c => consents.load::<(String, i64)>(c))?;
-    Ok(RecordStamp { patient, consents })
+        .select((
+            current_resources::res_type,
+            current_resources::res_id,
+            current_resources::version_id,
+            current_resources::is_deleted,
+        ));
+    let rows = on_conn!(conn, c => patient
+        .union_all(consents)
+        .load::<(String, String, i64, bool)>(c))?;
+    let mut stamp = RecordStamp {
+        patient: None,
+        consents: Vec::new(),
+    };
+    for (res_type, id, version, deleted) in rows {
+        if res_type == "Patient" {
+            stamp.patient = Some((version, deleted));
+        } else {
+            stamp.consents.push((id, version));
+        }
+    }
+    // A Consent naming the patient twice is one Consent.
+    stamp.consents.sort();
+    stamp.consents.dedup();
+    Ok(stamp)
 }

@@ -10,7 +10,10 @@
 //! Both also notify the patient of a professional's first access and of every break-glass
 //! access (`notify.rs`), in the same transaction.
 
+mod known_accesses;
 mod notify;
+
+pub use known_accesses::KnownAccesses;
 
 use serde_json::{Map, Value};
 
@@ -39,7 +42,8 @@ pub fn record_in(
 ) -> Result<(), InteractionError> {
     let events = context.audit.take();
     let prepared = prepare_events(services, context, &events)?;
-    store_events(conn, services, context, &events, prepared)
+    // The caller commits: what this stores is not known to be stored yet.
+    store_events(conn, services, context, &events, prepared, &mut Vec::new())
 }
 
 /// Stores the pending access events of `context` in a transaction of their own, durably,
@@ -52,12 +56,15 @@ pub fn flush(services: &Services, context: &RequestContext) -> Result<(), Intera
     if events.is_empty() {
         return Ok(());
     }
+    let mut stored = Vec::new();
     prepare_events(services, context, &events)
         .and_then(|prepared| {
-            services
-                .store
-                .write(|conn| store_events(conn, services, context, &events, prepared))
+            services.store.write(|conn| {
+                stored.clear();
+                store_events(conn, services, context, &events, prepared, &mut stored)
+            })
         })
+        .map(|()| services.known_accesses.remember(stored))
         .inspect_err(|error| {
             log::error!(
                 "the audit of request `{}` ({} events) could not be stored: {error}",
@@ -118,6 +125,7 @@ fn store_events(
     context: &RequestContext,
     events: &[AccessEvent],
     pending: Vec<PendingAudit>,
+    first_accesses: &mut Vec<(String, String)>,
 ) -> Result<(), InteractionError> {
     for (
         event,
@@ -140,7 +148,13 @@ fn store_events(
             insert_prepared(conn, &prepared)?;
         }
     }
-    notify::notify_patients(conn, context, events)
+    notify::notify_patients(
+        conn,
+        context,
+        events,
+        &services.known_accesses,
+        first_accesses,
+    )
 }
 
 /// Labels that hide a resource from the patient or their representative (DMP-RULES §5).

@@ -8,6 +8,7 @@
 
 use serde_json::Value;
 
+use super::known_accesses::KnownAccesses;
 use crate::audit::{AccessEvent, AccessOutcome};
 use crate::auth::Subject;
 use crate::interaction::context::RequestContext;
@@ -28,6 +29,8 @@ pub(super) fn notify_patients(
     conn: &mut Conn<'_>,
     context: &RequestContext,
     events: &[AccessEvent],
+    known: &KnownAccesses,
+    stored: &mut Vec<(String, String)>,
 ) -> Result<(), InteractionError> {
     let Subject::Practitioner(id) = &context.principal.subject else {
         return Ok(());
@@ -39,7 +42,9 @@ pub(super) fn notify_patients(
         .filter(|event| event.outcome == AccessOutcome::Granted);
     for event in granted {
         for patient in &event.patients {
-            let first = first_access::record(conn, patient, &practitioner, context.now_millis)?;
+            let first = !known.contains(patient, &practitioner)
+                && first_access::record(conn, patient, &practitioner, context.now_millis)?;
+            stored.push((patient.clone(), practitioner.clone()));
             let notice = if event.break_glass {
                 Notice::BreakGlass
             } else if first {
