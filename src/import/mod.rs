@@ -112,6 +112,11 @@ pub fn import_paths(services: &Services, paths: &[PathBuf], show_progress: bool)
         progress.inc(1);
     }
     progress.finish_and_clear();
+    if summary.resources_written > 0
+        && let Err(error) = services.store.analyze()
+    {
+        log::warn!("the planner's statistics could not be refreshed after the import: {error}");
+    }
     summary.seconds = started.elapsed().as_secs_f64();
     summary
 }

@@ -73,6 +73,21 @@ impl Store {
         self.backend.migrate()
     }
 
+    /// Refreshes the planner's statistics after a bulk load (PostgreSQL `ANALYZE`: until
+    /// autovacuum gets to it, stale counts can make it drive a search from its least
+    /// selective criterion). SQLite plans by rules (see `storage::search`) and needs none.
+    pub fn analyze(&self) -> Result<(), StorageError> {
+        match self.backend.get()? {
+            #[cfg(feature = "sqlite")]
+            super::pool::PooledConn::Sqlite(_) => Ok(()),
+            #[cfg(feature = "postgres")]
+            super::pool::PooledConn::Postgres(mut conn) => {
+                diesel::connection::SimpleConnection::batch_execute(&mut *conn, "ANALYZE")?;
+                Ok(())
+            }
+        }
+    }
+
     /// Runs `work` on a connection outside any explicit transaction (single statements are
     /// atomic; use `write` for anything that changes data).
     pub fn read<T, E: From<StorageError>>(
