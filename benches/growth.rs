@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use carnet::auth::{Subject, TokenRequest, mint};
-use carnet::config::Config;
 use carnet::interaction::search::{SearchScope, explain};
 use carnet::server;
 use support::{Client, Phase, Work, commit, machine, run_phase, start_server};
@@ -131,13 +130,11 @@ fn grow(label: &str, database_url: &str, data_dir: &Path, sizes: &[usize], repor
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(200.0);
-    let mut config = Config::with_defaults();
-    config.database_url = database_url.to_owned();
-    config.data_dir = data_dir.to_owned();
-    config.workers = 2;
-    let store = server::open_store(&config).expect("open database");
-    let services = server::services(store).expect("services");
-    let key = server::signing_key(&config).expect("signing key");
+    let support::Opened {
+        config,
+        services,
+        key,
+    } = support::open(database_url, data_dir);
     let request = TokenRequest {
         subject: Subject::System("growth".into()),
         scope: "system/*.cruds".into(),

@@ -13,7 +13,6 @@ use serde_json::json;
 use support::{Client, Phase, Work, commit, machine, run_phase, start_server};
 
 use carnet::auth::{Subject, TokenRequest, mint};
-use carnet::config::Config;
 use carnet::server;
 
 fn patient_body(i: usize) -> Vec<u8> {
@@ -40,13 +39,11 @@ fn patient_json(i: usize) -> serde_json::Value {
 }
 
 fn bench_backend(label: &str, database_url: &str, data_dir: &Path, seconds: u64) -> Vec<Phase> {
-    let mut config = Config::with_defaults();
-    config.database_url = database_url.to_owned();
-    config.data_dir = data_dir.to_owned();
-    config.workers = 2;
-    let store = server::open_store(&config).expect("open database");
-    let services = server::services(store).expect("services");
-    let key = server::signing_key(&config).expect("signing key");
+    let support::Opened {
+        config,
+        services,
+        key,
+    } = support::open(database_url, data_dir);
     let token = mint(
         &key,
         &config.issuer,

@@ -173,6 +173,29 @@ pub fn run_phase(
     }
 }
 
+/// An opened backend: its configuration, interaction services and signing key.
+pub struct Opened {
+    pub config: carnet::config::Config,
+    pub services: carnet::interaction::Services,
+    pub key: carnet::auth::SigningKey,
+}
+
+/// Opens (and migrates) the database at `database_url` with its data in `data_dir`.
+pub fn open(database_url: &str, data_dir: &std::path::Path) -> Opened {
+    let mut config = carnet::config::Config::with_defaults();
+    config.database_url = database_url.to_owned();
+    config.data_dir = data_dir.to_owned();
+    config.workers = 2;
+    let store = carnet::server::open_store(&config).expect("open database");
+    let services = carnet::server::services(store).expect("services");
+    let key = carnet::server::signing_key(&config).expect("signing key");
+    Opened {
+        config,
+        services,
+        key,
+    }
+}
+
 /// Serves `state` on a free local port with two workers, on a thread of its own; returns
 /// the port once it listens.
 pub fn start_server(state: carnet::rest::AppState) -> u16 {

@@ -354,3 +354,13 @@ pub fn assert_found(reply: &Reply, expected: &[String], query: &str) {
     assert_eq!(entry_ids(&bundle), expected, "{query}");
     assert_eq!(bundle["total"], Value::from(expected.len()), "{query}");
 }
+
+/// A link of a bundle (`next`, `previous`…), relative to the test server, ready to send.
+pub fn link(bundle: &Value, relation: &str) -> Option<String> {
+    bundle["link"]
+        .as_array()?
+        .iter()
+        .find(|l| l["relation"] == relation)?["url"]
+        .as_str()
+        .map(|u| u.replace("http://carnet.test", "").replace('|', "%7C"))
+}

@@ -31,7 +31,7 @@ use serde_json::Value;
 
 use carnet::consent::RecordAccess;
 
-use crate::common::{Reply, each_backend, fhir_request, send};
+use crate::common::{Reply, each_backend, fhir_request, link, send};
 use crate::leak_oracle::{Asker, Oracle, askers, compartments, subject_patient};
 use crate::leak_world::{
     ALLERGY_CATEGORIES, CLASSES, DOCUMENT_TYPES, Entity, LOINC, OBSERVATION_CATEGORIES,
@@ -111,16 +111,6 @@ fn reference_of(resource: &Value) -> String {
         resource["resourceType"].as_str().unwrap_or("?"),
         resource["id"].as_str().unwrap_or("?")
     )
-}
-
-/// A link of a bundle, relative to the server, ready to send.
-fn link(bundle: &Value, relation: &str) -> Option<String> {
-    bundle["link"]
-        .as_array()?
-        .iter()
-        .find(|l| l["relation"] == relation)?["url"]
-        .as_str()
-        .map(|u| u.replace("http://carnet.test", "").replace('|', "%7C"))
 }
 
 /// The references of `field` (an object or a list of objects with `reference`).

@@ -6,7 +6,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::test;
 use serde_json::{Value, json};
 
-use crate::common::{each_backend, fhir_request, send};
+use crate::common::{each_backend, fhir_request, link, send};
 
 fn ids(bundle: &Value, mode: &str) -> Vec<String> {
     let mut ids: Vec<String> = bundle["entry"]
@@ -27,15 +27,6 @@ fn ids(bundle: &Value, mode: &str) -> Vec<String> {
         .unwrap_or_default();
     ids.sort();
     ids
-}
-
-fn link(bundle: &Value, relation: &str) -> Option<String> {
-    bundle["link"]
-        .as_array()?
-        .iter()
-        .find(|l| l["relation"] == relation)?["url"]
-        .as_str()
-        .map(|u| u.replace("http://carnet.test", ""))
 }
 
 fn world() -> Vec<Value> {

@@ -7,7 +7,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::test;
 use serde_json::{Value, json};
 
-use crate::common::{each_backend, fhir_request, send};
+use crate::common::{each_backend, fhir_request, link, send};
 
 /// The ids of a page's matches, in the page's order.
 fn page_ids(bundle: &Value) -> Vec<String> {
@@ -20,15 +20,6 @@ fn page_ids(bundle: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn link(bundle: &Value, relation: &str) -> Option<String> {
-    bundle["link"]
-        .as_array()?
-        .iter()
-        .find(|l| l["relation"] == relation)?["url"]
-        .as_str()
-        .map(|u| u.replace("http://carnet.test", ""))
 }
 
 fn patient(id: &str, family: Option<&str>) -> Value {
