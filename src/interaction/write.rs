@@ -201,19 +201,51 @@ pub fn index_resource(
         version_time,
         creator,
     } = target;
-    let entries = extract(&services.registry, res_type, value);
-    let patients = patient_ids(&services.registry, res_type, id, &entries);
-    let labels = security_labels(value);
-    let mut facts = access::fact_rows(&access::facts_of(value, None, creator));
-    facts.extend(access::attachment_rows(value));
-    let rows = IndexRows {
-        entries: &entries,
-        patients: &patients,
-        labels: &labels,
-        version_time,
-        facts: &facts,
-    };
+    let computed = ComputedIndex::of(services, res_type, id, value, creator);
+    let rows = computed.rows(version_time);
     Ok(index::replace(conn, res_type, id, &rows, replacing)?)
+}
+
+/// The index rows of one resource version, computed from its JSON (no I/O): search
+/// values, patient compartment, security labels and consent facts.
+pub(crate) struct ComputedIndex {
+    entries: Vec<IndexEntry>,
+    patients: Vec<String>,
+    labels: Vec<(String, String)>,
+    facts: Vec<(String, String, String, i64)>,
+}
+
+impl ComputedIndex {
+    /// The rows of `value`, the resource `res_type/id` created by `creator`.
+    fn of(
+        services: &Services,
+        res_type: &str,
+        id: &str,
+        value: &Value,
+        creator: Option<&str>,
+    ) -> ComputedIndex {
+        let entries = extract(&services.registry, res_type, value);
+        let patients = patient_ids(&services.registry, res_type, id, &entries);
+        let mut facts = access::fact_rows(&access::facts_of(value, None, creator));
+        facts.extend(access::attachment_rows(value));
+        ComputedIndex {
+            entries,
+            patients,
+            labels: security_labels(value),
+            facts,
+        }
+    }
+
+    /// The rows as `storage::index` writes them, for a version written at `version_time`.
+    fn rows(&self, version_time: i64) -> IndexRows<'_> {
+        IndexRows {
+            entries: &self.entries,
+            patients: &self.patients,
+            labels: &self.labels,
+            version_time,
+            facts: &self.facts,
+        }
+    }
 }
 
 /// A resource created by Carnet itself (an AuditEvent), made ready before its transaction:
@@ -225,10 +257,7 @@ pub(crate) struct PreparedCreate {
     last_updated: i64,
     author: Option<String>,
     json: String,
-    entries: Vec<IndexEntry>,
-    patients: Vec<String>,
-    labels: Vec<(String, String)>,
-    facts: Vec<(String, String, String, i64)>,
+    index: ComputedIndex,
 }
 
 /// Prepares `content` as version 1 of a new `res_type/id` written by `context`'s principal
@@ -255,20 +284,14 @@ pub(crate) fn prepare_create(
         InteractionError::invalid(format!("the resource cannot be serialised: {e}"))
     })?;
     let author = context.principal.subject.reference();
-    let entries = extract(&services.registry, res_type, &value);
-    let patients = patient_ids(&services.registry, res_type, id, &entries);
-    let mut facts = access::fact_rows(&access::facts_of(&value, None, author.as_deref()));
-    facts.extend(access::attachment_rows(&value));
+    let index = ComputedIndex::of(services, res_type, id, &value, author.as_deref());
     Ok(PreparedCreate {
         res_type: res_type.to_owned(),
         id: id.to_owned(),
         last_updated: context.now_millis,
-        labels: security_labels(&value),
         author,
         json,
-        entries,
-        patients,
-        facts,
+        index,
     })
 }
 
@@ -291,13 +314,7 @@ pub(crate) fn insert_prepared(
             author: prepared.author.as_deref(),
         },
     )?;
-    let rows = IndexRows {
-        entries: &prepared.entries,
-        patients: &prepared.patients,
-        labels: &prepared.labels,
-        version_time: prepared.last_updated,
-        facts: &prepared.facts,
-    };
+    let rows = prepared.index.rows(prepared.last_updated);
     Ok(index::replace(
         conn,
         &prepared.res_type,
