@@ -89,6 +89,15 @@ fn planned(
     Ok((query, access, grants))
 }
 
+/// The page size of `query`: its `_count`, or the default, within the server's maximum.
+fn page_size(services: &Services, query: &SearchQuery) -> i64 {
+    query
+        .result
+        .count
+        .map_or(services.limits.default_page_size, |c| c as usize)
+        .min(services.limits.max_page_size) as i64
+}
+
 /// The database's plan for the first page of a search, exactly as `search` would run it
 /// for `context` (scopes and consent included): for benchmarks and operators checking that
 /// searches use indexes.
@@ -99,11 +108,7 @@ pub fn explain(
     pairs: &[(String, String)],
 ) -> Result<Vec<String>, InteractionError> {
     let (query, mut access, _) = planned(services, context, scope, pairs, Handling::Strict)?;
-    let count = query
-        .result
-        .count
-        .map_or(services.limits.default_page_size, |c| c as usize)
-        .min(services.limits.max_page_size) as i64;
+    let count = page_size(services, &query);
     services.store.read(|conn| {
         let mut gate = Gate::open(conn, services, context)?;
         access::searching::narrow(
@@ -134,11 +139,7 @@ pub fn search(
     handling: Handling,
 ) -> Result<SearchResult, InteractionError> {
     let (mut query, mut access, grants) = planned(services, context, scope, pairs, handling)?;
-    let requested = query
-        .result
-        .count
-        .map_or(services.limits.default_page_size, |c| c as usize);
-    let mut count = requested.min(services.limits.max_page_size) as i64;
+    let mut count = page_size(services, &query);
     query.result.count = Some(count as u32);
     let position = match &query.result.page {
         None => PagePosition::Offset(0),
