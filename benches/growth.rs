@@ -103,22 +103,7 @@ fn fixed_rate(name: &str, port: u16, token: &str, rate: f64, seconds: u64, work:
             })
         })
         .collect();
-    let mut latencies_us = Vec::new();
-    let mut errors = 0;
-    for thread in threads {
-        if let Ok((l, e)) = thread.join() {
-            latencies_us.extend(l);
-            errors += e;
-        }
-    }
-    latencies_us.sort_unstable();
-    Phase {
-        name: name.to_owned(),
-        requests: latencies_us.len(),
-        errors,
-        seconds: started.elapsed().as_secs_f64(),
-        latencies_us,
-    }
+    Phase::of_clients(name, started, threads)
 }
 
 fn grow(label: &str, database_url: &str, data_dir: &Path, sizes: &[usize], report: &mut String) {

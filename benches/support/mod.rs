@@ -154,22 +154,36 @@ pub fn run_phase(
         .collect();
     std::thread::sleep(Duration::from_secs(seconds));
     stop.store(true, Ordering::Relaxed);
-    let mut latencies_us = Vec::new();
-    let mut errors = 0;
-    for thread in threads {
-        if let Ok((l, e)) = thread.join() {
-            latencies_us.extend(l);
-            errors += e;
+    Phase::of_clients(name, started, threads)
+}
+
+/// What one client thread measured: its latencies (µs) and its failed requests.
+pub type ClientResult = (Vec<u64>, usize);
+
+impl Phase {
+    /// The phase `name` begun at `started`, once its client threads have ended.
+    pub fn of_clients(
+        name: &str,
+        started: Instant,
+        threads: Vec<std::thread::JoinHandle<ClientResult>>,
+    ) -> Phase {
+        let mut latencies_us = Vec::new();
+        let mut errors = 0;
+        for thread in threads {
+            if let Ok((l, e)) = thread.join() {
+                latencies_us.extend(l);
+                errors += e;
+            }
         }
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    latencies_us.sort_unstable();
-    Phase {
-        name: name.to_owned(),
-        requests: latencies_us.len(),
-        errors,
-        seconds,
-        latencies_us,
+        let seconds = started.elapsed().as_secs_f64();
+        latencies_us.sort_unstable();
+        Phase {
+            name: name.to_owned(),
+            requests: latencies_us.len(),
+            errors,
+            seconds,
+            latencies_us,
+        }
     }
 }
 
