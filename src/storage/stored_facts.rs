@@ -22,11 +22,13 @@ pub struct StoredFacts {
     pub label_times: Vec<(String, String, i64)>,
 }
 
-/// The stored facts of the resources `ids` of type `res_type` (every id has an entry).
+/// The stored facts of the resources `ids` of type `res_type` (every id has an entry);
+/// their compartments only unless `with_creators_and_labels`.
 pub fn stored_facts_of(
     conn: &mut Conn<'_>,
     res_type: &str,
     ids: &[String],
+    with_creators_and_labels: bool,
 ) -> Result<HashMap<String, StoredFacts>, StorageError> {
     let mut facts: HashMap<String, StoredFacts> = ids
         .iter()
@@ -50,6 +52,9 @@ pub fn stored_facts_of(
         if let Some(entry) = facts.get_mut(&id) {
             entry.compartment.push(patient);
         }
+    }
+    if !with_creators_and_labels {
+        return Ok(facts);
     }
     let creators = resource_versions::table
         .filter(resource_versions::res_type.eq(res_type))

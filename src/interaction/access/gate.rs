@@ -183,8 +183,10 @@ impl<'a> Gate<'a> {
                 by_type.entry(res_type).or_default().push(id.clone());
             }
         }
+        // A system client's decisions read no facts: its rows need their compartments only.
+        let with_facts = !self.is_system();
         for (res_type, ids) in by_type {
-            for (id, stored) in stored_facts_of(conn, res_type, &ids)? {
+            for (id, stored) in stored_facts_of(conn, res_type, &ids, with_facts)? {
                 self.prefetched.insert((res_type.to_owned(), id), stored);
             }
         }
