@@ -6,7 +6,7 @@
 
 use diesel::prelude::*;
 
-use super::conn::{Conn, on_conn};
+use super::conn::{Conn, Link, on_conn};
 use super::error::StorageError;
 use super::schema::{accounts, login_challenges};
 
@@ -61,15 +61,15 @@ pub fn account_for_update(
     conn: &mut Conn<'_>,
     identifier: &str,
 ) -> Result<Option<AccountRow>, StorageError> {
-    let row = match conn {
+    let row = match &mut conn.link {
         #[cfg(feature = "sqlite")]
-        Conn::Sqlite(c) => accounts::table
+        Link::Sqlite(c) => accounts::table
             .filter(accounts::identifier.eq(identifier))
             .select(AccountRow::as_select())
             .first(&mut **c)
             .optional(),
         #[cfg(feature = "postgres")]
-        Conn::Postgres(c) => accounts::table
+        Link::Postgres(c) => accounts::table
             .filter(accounts::identifier.eq(identifier))
             .select(AccountRow::as_select())
             .for_update()

@@ -8,11 +8,21 @@ use diesel::PgConnection;
 use diesel::SqliteConnection;
 use diesel::connection::Connection;
 
+use std::sync::Arc;
+
 use super::error::StorageError;
 use super::pool::{Backend, BackendKind, PooledConn};
+use super::prepared::PreparedShapes;
 
-/// A borrowed connection of either backend.
-pub enum Conn<'a> {
+/// A borrowed connection of either backend, with the process's bounded set of search
+/// statements it may keep prepared (`prepared`).
+pub struct Conn<'a> {
+    pub(crate) link: Link<'a>,
+    pub(crate) prepared: &'a PreparedShapes,
+}
+
+/// The connection itself.
+pub enum Link<'a> {
     #[cfg(feature = "sqlite")]
     Sqlite(&'a mut SqliteConnection),
     #[cfg(feature = "postgres")]
@@ -22,14 +32,14 @@ pub enum Conn<'a> {
 /// Runs `$body` with `$c` bound to the concrete connection of `$conn`.
 macro_rules! on_conn {
     ($conn:expr, $c:ident => $body:expr) => {
-        match $conn {
+        match &mut $conn.link {
             #[cfg(feature = "sqlite")]
-            $crate::storage::conn::Conn::Sqlite(connection) => {
+            $crate::storage::conn::Link::Sqlite(connection) => {
                 let $c: &mut diesel::SqliteConnection = &mut **connection;
                 $body
             }
             #[cfg(feature = "postgres")]
-            $crate::storage::conn::Conn::Postgres(connection) => {
+            $crate::storage::conn::Link::Postgres(connection) => {
                 let $c: &mut diesel::PgConnection = &mut **connection;
                 $body
             }
@@ -42,6 +52,7 @@ pub(crate) use on_conn;
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    prepared: Arc<PreparedShapes>,
 }
 
 /// Errors inside a transaction: either the database's or the caller's own.
@@ -58,7 +69,10 @@ impl<E> From<diesel::result::Error> for TxError<E> {
 
 impl Store {
     pub fn new(backend: Backend) -> Store {
-        Store { backend }
+        Store {
+            backend,
+            prepared: Arc::new(PreparedShapes::default()),
+        }
     }
 
     pub fn open(url: &str, pool_size: u32) -> Result<Store, StorageError> {
@@ -88,6 +102,13 @@ impl Store {
         }
     }
 
+    fn conn<'a>(&'a self, link: Link<'a>) -> Conn<'a> {
+        Conn {
+            link,
+            prepared: &self.prepared,
+        }
+    }
+
     /// Runs `work` on a connection outside any explicit transaction (single statements are
     /// atomic; use `write` for anything that changes data).
     pub fn read<T, E: From<StorageError>>(
@@ -96,9 +117,9 @@ impl Store {
     ) -> Result<T, E> {
         match self.backend.get()? {
             #[cfg(feature = "sqlite")]
-            PooledConn::Sqlite(mut c) => work(&mut Conn::Sqlite(&mut c)),
+            PooledConn::Sqlite(mut c) => work(&mut self.conn(Link::Sqlite(&mut c))),
             #[cfg(feature = "postgres")]
-            PooledConn::Postgres(mut c) => work(&mut Conn::Postgres(&mut c)),
+            PooledConn::Postgres(mut c) => work(&mut self.conn(Link::Postgres(&mut c))),
         }
     }
 
@@ -112,12 +133,12 @@ impl Store {
         let outcome = match &self.backend {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite { writer, .. } => {
-                return writer.run(|c| work(&mut Conn::Sqlite(c)));
+                return writer.run(|c| work(&mut self.conn(Link::Sqlite(c))));
             }
             #[cfg(feature = "postgres")]
             Backend::Postgres(pool) => {
                 let mut c = pool.get().map_err(StorageError::from)?;
-                c.transaction(|c| work(&mut Conn::Postgres(c)).map_err(TxError::Caller))
+                c.transaction(|c| work(&mut self.conn(Link::Postgres(c))).map_err(TxError::Caller))
             }
         };
         outcome.map_err(|e| match e {

@@ -7,7 +7,7 @@
 use diesel::prelude::*;
 
 use super::composite_rows::composite_rows;
-use super::conn::{Conn, on_conn};
+use super::conn::{Conn, Link, on_conn};
 use super::error::StorageError;
 use super::schema::{
     resource_compartment, resource_fact, resource_label, search_composite, search_date,
@@ -316,16 +316,16 @@ impl<'a> Rows<'a> {
 /// in-process); PostgreSQL sends multi-row statements in chunks (fewer round trips).
 macro_rules! insert_all {
     ($conn:expr, $table:expr, $rows:expr) => {{
-        match $conn {
+        match &mut $conn.link {
             #[cfg(feature = "sqlite")]
-            Conn::Sqlite(connection) => {
+            Link::Sqlite(connection) => {
                 let c: &mut diesel::SqliteConnection = &mut **connection;
                 for row in &$rows {
                     diesel::insert_into($table).values(row).execute(c)?;
                 }
             }
             #[cfg(feature = "postgres")]
-            Conn::Postgres(connection) => {
+            Link::Postgres(connection) => {
                 let c: &mut diesel::PgConnection = &mut **connection;
                 for chunk in $rows.chunks(CHUNK) {
                     diesel::insert_into($table).values(chunk).execute(c)?;
@@ -461,52 +461,6 @@ pub fn compartment_of(
         .select(resource_compartment::patient_id)
         .order(resource_compartment::patient_id);
     Ok(on_conn!(conn, c => query.load::<String>(c))?)
-}
-
-diesel::alias!(resource_compartment as sharing: SharingCompartment);
-
-/// The other patients whose compartments share a resource (of `types`, any when empty)
-/// with the compartments of `patients` (a resource of two records: an Observation of one
-/// patient performed by another), sorted.
-pub fn patients_sharing_with(
-    conn: &mut Conn<'_>,
-    patients: &[String],
-    types: &[String],
-) -> Result<Vec<String>, StorageError> {
-    if patients.is_empty() {
-        return Ok(Vec::new());
-    }
-    macro_rules! sharing_query {
-        () => {{
-            let mut query = resource_compartment::table
-                .inner_join(
-                    sharing.on(sharing
-                        .field(resource_compartment::res_type)
-                        .eq(resource_compartment::res_type)
-                        .and(
-                            sharing
-                                .field(resource_compartment::res_id)
-                                .eq(resource_compartment::res_id),
-                        )),
-                )
-                .filter(resource_compartment::patient_id.eq_any(patients))
-                .filter(
-                    sharing
-                        .field(resource_compartment::patient_id)
-                        .ne_all(patients),
-                )
-                .select(sharing.field(resource_compartment::patient_id))
-                .distinct()
-                .into_boxed();
-            if !types.is_empty() {
-                query = query.filter(resource_compartment::res_type.eq_any(types));
-            }
-            query
-        }};
-    }
-    let mut found = on_conn!(conn, c => sharing_query!().load::<String>(c))?;
-    found.sort();
-    Ok(found)
 }
 
 /// The `(system, code)` security labels of `res_type/res_id` (sorted).

@@ -13,6 +13,7 @@ pub mod history;
 pub mod index;
 pub mod outbox;
 mod pool;
+mod prepared;
 pub mod record_lock;
 pub mod record_stamp;
 mod schema;

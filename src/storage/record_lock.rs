@@ -4,7 +4,7 @@
 //! patient id (held until commit or rollback, whether or not the Patient is stored); SQLite
 //! has one writer at a time already. Knows nothing of consent or FHIR.
 
-use super::conn::Conn;
+use super::conn::{Conn, Link};
 use super::error::StorageError;
 
 /// The advisory lock class of patient records (the first key of PostgreSQL's two-key form),
@@ -13,11 +13,11 @@ const RECORD_LOCK_CLASS: i32 = 0x0DB0;
 
 /// Locks the record of `patient_id` until the caller's transaction ends.
 pub fn lock_record(conn: &mut Conn<'_>, patient_id: &str) -> Result<(), StorageError> {
-    match conn {
+    match &mut conn.link {
         #[cfg(feature = "sqlite")]
-        Conn::Sqlite(_) => Ok(()),
+        Link::Sqlite(_) => Ok(()),
         #[cfg(feature = "postgres")]
-        Conn::Postgres(c) => {
+        Link::Postgres(c) => {
             use diesel::RunQueryDsl;
             use diesel::sql_types::Text;
             diesel::sql_query(format!(

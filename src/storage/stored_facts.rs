@@ -1,11 +1,12 @@
 //! What the consent engine reads of stored resources beyond their JSON, for a whole page
 //! of search results at once: the patients whose compartment holds each, who created it,
-//! and when each of its labels was set. Three queries per page and type instead of three
-//! per resource.
+//! and when each of its labels was set. One query per page and type (a `UNION ALL` of the
+//! three lookups) instead of three per resource.
 
 use std::collections::HashMap;
 
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 
 use super::conn::{Conn, on_conn};
 use super::error::StorageError;
@@ -21,6 +22,17 @@ pub struct StoredFacts {
     /// `(system, code, set_at)` of its labels, sorted.
     pub label_times: Vec<(String, String, i64)>,
 }
+
+/// Which lookup a row of the union answers.
+const COMPARTMENT: i32 = 0;
+const CREATOR: i32 = 1;
+const LABEL: i32 = 2;
+
+// The constant columns are bound values, not SQL text, so that the statement stays
+// cacheable (prepared once per connection).
+
+/// A row of the union: `(lookup, id, first value, second value, time)`.
+type FactRow = (i32, String, Option<String>, Option<String>, i64);
 
 /// The stored facts of the resources `ids` of type `res_type` (every id has an entry);
 /// their compartments only unless `with_creators_and_labels`.
@@ -41,51 +53,55 @@ pub fn stored_facts_of(
         .filter(resource_compartment::res_type.eq(res_type))
         .filter(resource_compartment::res_id.eq_any(ids))
         .select((
+            COMPARTMENT.into_sql::<Integer>(),
             resource_compartment::res_id,
-            resource_compartment::patient_id,
-        ))
-        .order((
-            resource_compartment::res_id,
-            resource_compartment::patient_id,
+            resource_compartment::patient_id.nullable(),
+            None::<String>.into_sql::<Nullable<Text>>(),
+            0_i64.into_sql::<BigInt>(),
         ));
-    for (id, patient) in on_conn!(conn, c => compartments.load::<(String, String)>(c))? {
-        if let Some(entry) = facts.get_mut(&id) {
-            entry.compartment.push(patient);
+    let rows: Vec<FactRow> = if with_creators_and_labels {
+        let creators = resource_versions::table
+            .filter(resource_versions::res_type.eq(res_type))
+            .filter(resource_versions::res_id.eq_any(ids))
+            .filter(resource_versions::version_id.eq(1))
+            .select((
+                CREATOR.into_sql::<Integer>(),
+                resource_versions::res_id,
+                resource_versions::author,
+                None::<String>.into_sql::<Nullable<Text>>(),
+                0_i64.into_sql::<BigInt>(),
+            ));
+        let labels = resource_label::table
+            .filter(resource_label::res_type.eq(res_type))
+            .filter(resource_label::res_id.eq_any(ids))
+            .select((
+                LABEL.into_sql::<Integer>(),
+                resource_label::res_id,
+                resource_label::system.nullable(),
+                resource_label::code.nullable(),
+                resource_label::set_at,
+            ));
+        on_conn!(conn, c => compartments
+            .union_all(creators)
+            .union_all(labels)
+            .load::<FactRow>(c))?
+    } else {
+        on_conn!(conn, c => compartments.load::<FactRow>(c))?
+    };
+    for (lookup, id, first, second, time) in rows {
+        let Some(entry) = facts.get_mut(&id) else {
+            continue;
+        };
+        match (lookup, first, second) {
+            (COMPARTMENT, Some(patient), _) => entry.compartment.push(patient),
+            (CREATOR, author, _) => entry.creator = author,
+            (LABEL, Some(system), Some(code)) => entry.label_times.push((system, code, time)),
+            _ => {}
         }
     }
-    if !with_creators_and_labels {
-        return Ok(facts);
-    }
-    let creators = resource_versions::table
-        .filter(resource_versions::res_type.eq(res_type))
-        .filter(resource_versions::res_id.eq_any(ids))
-        .filter(resource_versions::version_id.eq(1))
-        .select((resource_versions::res_id, resource_versions::author));
-    for (id, author) in on_conn!(conn, c => creators.load::<(String, Option<String>)>(c))? {
-        if let Some(entry) = facts.get_mut(&id) {
-            entry.creator = author;
-        }
-    }
-    let labels = resource_label::table
-        .filter(resource_label::res_type.eq(res_type))
-        .filter(resource_label::res_id.eq_any(ids))
-        .select((
-            resource_label::res_id,
-            resource_label::system,
-            resource_label::code,
-            resource_label::set_at,
-        ))
-        .order((
-            resource_label::res_id,
-            resource_label::system,
-            resource_label::code,
-        ));
-    for (id, system, code, set_at) in
-        on_conn!(conn, c => labels.load::<(String, String, String, i64)>(c))?
-    {
-        if let Some(entry) = facts.get_mut(&id) {
-            entry.label_times.push((system, code, set_at));
-        }
+    for entry in facts.values_mut() {
+        entry.compartment.sort();
+        entry.label_times.sort();
     }
     Ok(facts)
 }

@@ -23,7 +23,7 @@ use crate::interaction::context::{RequestContext, Services};
 use crate::interaction::error::InteractionError;
 use crate::search::compartment::patient_ids;
 use crate::search::extract::extract;
-use crate::storage::record_stamp::record_stamp;
+use crate::storage::record_stamp::{RecordStamp, record_stamp, stamps_and_sharing};
 use crate::storage::search::{Condition, RecordCondition, RecordsFilter};
 use crate::storage::stored_facts::{StoredFacts, stored_facts_of};
 use crate::storage::{Conn, index, versions};
@@ -36,6 +36,8 @@ pub(crate) struct Gate<'a> {
     records: HashMap<String, Option<RecordFacts>>,
     /// Stored facts of current versions read ahead for a page of results (`prefetch`).
     prefetched: HashMap<(String, String), StoredFacts>,
+    /// Stamps of records read ahead, in one query, for the records a search decides on.
+    stamps: HashMap<String, RecordStamp>,
 }
 
 /// The decision about one stored resource, with the patients whose records hold it.
@@ -69,6 +71,7 @@ impl<'a> Gate<'a> {
             context: Context::from_principal(principal, &lookup, request.now_millis),
             records: HashMap::new(),
             prefetched: HashMap::new(),
+            stamps: HashMap::new(),
         })
     }
 
@@ -102,7 +105,10 @@ impl<'a> Gate<'a> {
         if let Some(record) = self.records.get(patient) {
             return Ok(record.clone());
         }
-        let stamp = record_stamp(conn, patient)?;
+        let stamp = match self.stamps.remove(patient) {
+            Some(stamp) => stamp,
+            None => record_stamp(conn, patient)?,
+        };
         let record = match self.services.records.get(patient, &stamp) {
             Some(kept) => kept,
             None => {
@@ -136,37 +142,35 @@ impl<'a> Gate<'a> {
         if res_type == "Binary" && !self.is_system() {
             return self.decide_binary(conn, action, id, resource);
         }
-        // The current version's compartment is indexed; another version's is extracted.
+        // The current version's facts are stored (read ahead for a page of results, or now
+        // in one query); another version's compartment is extracted from it.
         let key = (res_type.to_owned(), id.to_owned());
-        let prefetched = if current {
-            self.prefetched.remove(&key)
-        } else {
-            None
-        };
-        let patients = match (&prefetched, current) {
-            (Some(stored), _) => stored.compartment.clone(),
-            (None, true) => index::compartment_of(conn, res_type, id)?,
-            (None, false) => self.patients_of(res_type, id, resource),
+        let with_facts = !self.is_system();
+        let stored = match (current, self.prefetched.remove(&key)) {
+            (true, Some(stored)) => stored,
+            (true, None) => stored_facts_of(conn, res_type, &[id.to_owned()], with_facts)?
+                .remove(id)
+                .unwrap_or_default(),
+            (false, _) => StoredFacts {
+                compartment: self.patients_of(res_type, id, resource),
+                creator: if with_facts {
+                    versions::creator(conn, res_type, id)?
+                } else {
+                    None
+                },
+                label_times: Vec::new(),
+            },
         };
         if self.is_system() {
             let decision = self
                 .services
                 .policy
                 .decide(&self.context, action, None, None);
-            return Ok(Verdict { decision, patients });
+            return Ok(Verdict {
+                decision,
+                patients: stored.compartment,
+            });
         }
-        let stored = match prefetched {
-            Some(stored) => stored,
-            None => StoredFacts {
-                compartment: patients,
-                creator: versions::creator(conn, res_type, id)?,
-                label_times: if current {
-                    index::label_times_of(conn, res_type, id)?
-                } else {
-                    Vec::new()
-                },
-            },
-        };
         self.decide_with(conn, action, resource, stored, current)
     }
 
@@ -361,7 +365,13 @@ impl<'a> Gate<'a> {
                 let mut patients = named.to_vec();
                 patients.sort();
                 patients.dedup();
-                patients.extend(index::patients_sharing_with(conn, &patients, types)?);
+                let found = stamps_and_sharing(conn, &patients, Some(types))?;
+                self.stamps.extend(found.stamps);
+                if !found.sharing.is_empty() {
+                    let shared = stamps_and_sharing(conn, &found.sharing, None)?;
+                    self.stamps.extend(shared.stamps);
+                }
+                patients.extend(found.sharing);
                 patients.sort();
                 patients.dedup();
                 patients
@@ -377,6 +387,8 @@ impl<'a> Gate<'a> {
                 patients.extend(named.iter().cloned());
                 patients.sort();
                 patients.dedup();
+                self.stamps
+                    .extend(stamps_and_sharing(conn, &patients, None)?.stamps);
                 patients
             }
             Requester::Unrecognised { .. } => Vec::new(),

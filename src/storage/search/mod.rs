@@ -24,7 +24,7 @@ use keyset::{SortColumn, SortKind};
 use predicate::{Aliases, Dialect, criterion};
 use sql::{Sql, load_count, load_found};
 
-use super::conn::Conn;
+use super::conn::{Conn, Link};
 use super::error::StorageError;
 use crate::search::query::{Column, Criterion, Include, Match, SearchQuery, SortKey};
 use crate::search::registry::SearchParamType;
@@ -219,11 +219,11 @@ fn sort_columns(query: &SearchQuery) -> Result<Vec<SortColumn>, StorageError> {
 }
 
 fn dialect_of(conn: &Conn<'_>) -> Dialect {
-    match conn {
+    match &conn.link {
         #[cfg(feature = "sqlite")]
-        Conn::Sqlite(_) => Dialect::Sqlite,
+        Link::Sqlite(_) => Dialect::Sqlite,
         #[cfg(feature = "postgres")]
-        Conn::Postgres(_) => Dialect::Postgres,
+        Link::Postgres(_) => Dialect::Postgres,
     }
 }
 

@@ -1,12 +1,16 @@
 //! A SQL text with its bound values, written once for both backends: placeholders are `?`
-//! while building and become `$1…` for PostgreSQL when run. Values are always bound, never
-//! spliced into the text.
+//! while building and become the backend's own (`$1…` for PostgreSQL) when run. Values are
+//! always bound, never spliced into the text. Search statements run prepared (see
+//! `storage::prepared`), an `EXPLAIN` never.
 
+use diesel::backend::Backend;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double, Nullable, Text};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, Double, HasSqlType, Nullable, Text, Untyped};
 
 use super::keyset::{SortKind, SortValue};
-use crate::storage::conn::Conn;
+use crate::storage::conn::{Conn, Link};
 use crate::storage::error::StorageError;
 
 /// A value bound to a placeholder.
@@ -89,22 +93,6 @@ impl Sql {
     }
 }
 
-/// `?` -> `$1, $2, …` for PostgreSQL.
-fn numbered(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut n = 0;
-    for c in text.chars() {
-        if c == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// A row of resources found by a search.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct FoundRow {
@@ -144,39 +132,71 @@ struct RealValue {
     v: Option<f64>,
 }
 
-/// Runs `$sql` as a boxed raw query on the backend of the arm and loads `$row`s.
+/// `Sql` as a diesel query: its text with the backend's placeholders (`?` or `$n`) and its
+/// values bound; kept prepared by the connection when `prepared` (`storage::prepared`).
+struct Statement<'a> {
+    sql: &'a Sql,
+    prepared: bool,
+}
+
+impl QueryId for Statement<'_> {
+    type QueryId = ();
+    // No static id: the driver keys a prepared statement by its SQL text.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for Statement<'_> {
+    type SqlType = Untyped;
+}
+
+impl<C> RunQueryDsl<C> for Statement<'_> {}
+
+impl<DB> QueryFragment<DB> for Statement<'_>
+where
+    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt> + HasSqlType<Double>,
+    String: ToSql<Text, DB>,
+    i64: ToSql<BigInt, DB>,
+    f64: ToSql<Double, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        if !self.prepared {
+            out.unsafe_to_cache_prepared();
+        }
+        let mut binds = self.sql.binds.iter();
+        for (n, piece) in self.sql.text.split('?').enumerate() {
+            if n > 0 {
+                match binds.next() {
+                    Some(Bind::Text(value)) => out.push_bind_param::<Text, _>(value)?,
+                    Some(Bind::BigInt(value)) => out.push_bind_param::<BigInt, _>(value)?,
+                    Some(Bind::Double(value)) => out.push_bind_param::<Double, _>(value)?,
+                    None => {
+                        return Err(diesel::result::Error::QueryBuilderError(
+                            "a placeholder of the search SQL has no value".into(),
+                        ));
+                    }
+                }
+            }
+            out.push_sql(piece);
+        }
+        Ok(())
+    }
+}
+
+/// Runs `$sql` on the backend of `$conn` (prepared when `$prepared` and the process admits
+/// its shape) and loads `$row`s.
 macro_rules! load_raw {
-    ($conn:expr, $sql:expr, $row:ty) => {{
+    ($conn:expr, $sql:expr, $row:ty, $prepared:expr) => {{
         let sql: &Sql = $sql;
-        match $conn {
+        let conn: &mut Conn<'_> = $conn;
+        let statement = Statement {
+            sql,
+            prepared: $prepared && conn.prepared.admit(&sql.text),
+        };
+        match &mut conn.link {
             #[cfg(feature = "sqlite")]
-            Conn::Sqlite(connection) => {
-                let c: &mut diesel::SqliteConnection = &mut **connection;
-                let mut query =
-                    diesel::sql_query(sql.text.clone()).into_boxed::<diesel::sqlite::Sqlite>();
-                for bind in &sql.binds {
-                    query = match bind {
-                        Bind::Text(v) => query.bind::<Text, _>(v.clone()),
-                        Bind::BigInt(v) => query.bind::<BigInt, _>(*v),
-                        Bind::Double(v) => query.bind::<Double, _>(*v),
-                    };
-                }
-                query.load::<$row>(c)
-            }
+            Link::Sqlite(connection) => statement.load::<$row>(&mut **connection),
             #[cfg(feature = "postgres")]
-            Conn::Postgres(connection) => {
-                let c: &mut diesel::PgConnection = &mut **connection;
-                let mut query =
-                    diesel::sql_query(numbered(&sql.text)).into_boxed::<diesel::pg::Pg>();
-                for bind in &sql.binds {
-                    query = match bind {
-                        Bind::Text(v) => query.bind::<Text, _>(v.clone()),
-                        Bind::BigInt(v) => query.bind::<BigInt, _>(*v),
-                        Bind::Double(v) => query.bind::<Double, _>(*v),
-                    };
-                }
-                query.load::<$row>(c)
-            }
+            Link::Postgres(connection) => statement.load::<$row>(&mut **connection),
         }
     }};
 }
@@ -184,7 +204,7 @@ macro_rules! load_raw {
 /// Loads the resources a `SELECT r.res_type, r.res_id, r.version_id, r.last_updated,
 /// r.content …` returns.
 pub fn load_found(conn: &mut Conn<'_>, sql: &Sql) -> Result<Vec<FoundRow>, StorageError> {
-    Ok(load_raw!(conn, sql, FoundRow)?)
+    Ok(load_raw!(conn, sql, FoundRow, true)?)
 }
 
 /// Runs a `SELECT … AS v …` of one value of `kind` (`None` when no row or a NULL).
@@ -194,17 +214,17 @@ pub fn load_sort_value(
     kind: SortKind,
 ) -> Result<Option<SortValue>, StorageError> {
     Ok(match kind {
-        SortKind::Text => load_raw!(conn, sql, TextValue)?
+        SortKind::Text => load_raw!(conn, sql, TextValue, true)?
             .into_iter()
             .next()
             .and_then(|row| row.v)
             .map(SortValue::Text),
-        SortKind::Int => load_raw!(conn, sql, IntValue)?
+        SortKind::Int => load_raw!(conn, sql, IntValue, true)?
             .into_iter()
             .next()
             .and_then(|row| row.v)
             .map(SortValue::Int),
-        SortKind::Real => load_raw!(conn, sql, RealValue)?
+        SortKind::Real => load_raw!(conn, sql, RealValue, true)?
             .into_iter()
             .next()
             .and_then(|row| row.v)
@@ -231,10 +251,10 @@ struct PostgresPlanLine {
 /// Runs an `EXPLAIN [QUERY PLAN] …`: the plan, one line per step (SQLite's steps indented
 /// under their parent).
 pub fn load_plan(conn: &mut Conn<'_>, sql: &Sql) -> Result<Vec<String>, StorageError> {
-    match conn {
+    match &mut conn.link {
         #[cfg(feature = "sqlite")]
-        Conn::Sqlite(_) => {
-            let steps = load_raw!(conn, sql, SqlitePlanLine)?;
+        Link::Sqlite(_) => {
+            let steps = load_raw!(conn, sql, SqlitePlanLine, false)?;
             let mut depth: Vec<(i64, usize)> = Vec::new();
             Ok(steps
                 .into_iter()
@@ -249,7 +269,7 @@ pub fn load_plan(conn: &mut Conn<'_>, sql: &Sql) -> Result<Vec<String>, StorageE
                 .collect())
         }
         #[cfg(feature = "postgres")]
-        Conn::Postgres(_) => Ok(load_raw!(conn, sql, PostgresPlanLine)?
+        Link::Postgres(_) => Ok(load_raw!(conn, sql, PostgresPlanLine, false)?
             .into_iter()
             .map(|row| row.line)
             .collect()),
@@ -258,7 +278,7 @@ pub fn load_plan(conn: &mut Conn<'_>, sql: &Sql) -> Result<Vec<String>, StorageE
 
 /// Runs a `SELECT COUNT(*) AS n …`.
 pub fn load_count(conn: &mut Conn<'_>, sql: &Sql) -> Result<i64, StorageError> {
-    let rows = load_raw!(conn, sql, CountRow)?;
+    let rows = load_raw!(conn, sql, CountRow, true)?;
     Ok(rows.first().map_or(0, |row| row.n))
 }
 
@@ -267,10 +287,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_are_numbered_for_postgres() {
+    fn values_are_bound_in_the_order_of_their_placeholders() {
         let mut sql = Sql::new("a = ");
         sql.text("x").push(" AND b = ").int(2);
-        assert_eq!(numbered(&sql.text), "a = $1 AND b = $2");
+        assert_eq!(sql.text, "a = ? AND b = ?");
         assert_eq!(sql.binds, vec![Bind::Text("x".into()), Bind::BigInt(2)]);
         let joined = Sql::join(vec![Sql::new("p"), Sql::new("q")], " OR ");
         assert_eq!(joined.text, "(p OR q)");
