@@ -49,6 +49,12 @@ const SHARING: &str = "";
 
 diesel::alias!(resource_compartment as sharing: SharingCompartment);
 
+/// An always-true condition written as SQL text, which diesel never prepares: the statement
+/// carrying it is planned by PostgreSQL for its actual values on every run.
+fn planned_each_time() -> diesel::expression::SqlLiteral<Bool> {
+    diesel::dsl::sql::<Bool>("TRUE")
+}
+
 /// The stamp of `patient_id`'s record, read inside the caller's transaction (one query).
 pub fn record_stamp(conn: &mut Conn<'_>, patient_id: &str) -> Result<RecordStamp, StorageError> {
     let patients = [patient_id.to_owned()];
@@ -85,19 +91,27 @@ pub fn stamps_and_sharing(
         found.sharing.dedup();
         return Ok(found);
     }
+    // One patient (a read, a search naming its patient) is compared with `=`: the statement
+    // stays prepared and PostgreSQL's generic plan probes the indexes. Several are compared
+    // with `= ANY` in a statement planned for its actual values (`planned_each_time`): a
+    // generic plan over an array of unknown length hashed the whole compartment table.
+    let one = match patients {
+        [patient] => Some(patient),
+        _ => None,
+    };
     macro_rules! stamp_query {
         () => {{
-            let patient_rows = current_resources::table
+            let mut patient_rows = current_resources::table
                 .filter(current_resources::res_type.eq("Patient"))
-                .filter(current_resources::res_id.eq_any(patients))
                 .select((
                     current_resources::res_id,
                     current_resources::res_type,
                     current_resources::res_id,
                     current_resources::version_id,
                     current_resources::is_deleted,
-                ));
-            let consent_rows = search_reference::table
+                ))
+                .into_boxed();
+            let mut consent_rows = search_reference::table
                 .inner_join(
                     current_resources::table.on(current_resources::res_type
                         .eq(search_reference::res_type)
@@ -106,7 +120,6 @@ pub fn stamps_and_sharing(
                 .filter(search_reference::res_type.eq("Consent"))
                 .filter(search_reference::param.eq("patient"))
                 .filter(search_reference::target_type.eq("Patient"))
-                .filter(search_reference::target_id.eq_any(patients))
                 .filter(current_resources::is_deleted.eq(false))
                 .select((
                     search_reference::target_id,
@@ -114,7 +127,21 @@ pub fn stamps_and_sharing(
                     current_resources::res_id,
                     current_resources::version_id,
                     current_resources::is_deleted,
-                ));
+                ))
+                .into_boxed();
+            match one {
+                Some(patient) => {
+                    patient_rows = patient_rows.filter(current_resources::res_id.eq(patient));
+                    consent_rows = consent_rows.filter(search_reference::target_id.eq(patient));
+                }
+                None => {
+                    patient_rows = patient_rows
+                        .filter(current_resources::res_id.eq_any(patients))
+                        .filter(planned_each_time());
+                    consent_rows =
+                        consent_rows.filter(search_reference::target_id.eq_any(patients));
+                }
+            }
             patient_rows.union_all(consent_rows)
         }};
     }
@@ -133,12 +160,6 @@ pub fn stamps_and_sharing(
                                 .eq(resource_compartment::res_id),
                         )),
                 )
-                .filter(resource_compartment::patient_id.eq_any(patients))
-                .filter(
-                    sharing
-                        .field(resource_compartment::patient_id)
-                        .ne_all(patients),
-                )
                 .select((
                     sharing.field(resource_compartment::patient_id),
                     SHARING.into_sql::<Text>(),
@@ -148,9 +169,25 @@ pub fn stamps_and_sharing(
                 ))
                 .distinct()
                 .into_boxed();
-            if !types.is_empty() {
-                sharing_rows = sharing_rows.filter(resource_compartment::res_type.eq_any(types));
-            }
+            sharing_rows = match one {
+                Some(patient) => sharing_rows
+                    .filter(resource_compartment::patient_id.eq(patient))
+                    .filter(sharing.field(resource_compartment::patient_id).ne(patient)),
+                None => sharing_rows
+                    .filter(resource_compartment::patient_id.eq_any(patients))
+                    .filter(
+                        sharing
+                            .field(resource_compartment::patient_id)
+                            .ne_all(patients),
+                    ),
+            };
+            // (the type too is compared with `=` when there is one: both columns of the
+            // compartment index then bound the scan, past the record's many AuditEvents)
+            sharing_rows = match types {
+                [] => sharing_rows,
+                [one_type] => sharing_rows.filter(resource_compartment::res_type.eq(one_type)),
+                _ => sharing_rows.filter(resource_compartment::res_type.eq_any(types)),
+            };
             stamp_rows.union_all(sharing_rows)
         }};
     }
