@@ -5,17 +5,20 @@
 //! makes a new version and a deletion or a move drops the Consent's `patient` index row.
 //! One small indexed query for any number of records: cheaper than reading and parsing
 //! them, so that a cache of parsed records can be checked on every request. A search
-//! naming its patients also needs the other records sharing a resource with theirs: the
-//! same round trip answers both.
+//! naming its patients also needs the other records sharing a resource with theirs, and a
+//! read the facts of the resource read (`storage::stored_facts`): the same round trip
+//! answers both, since the stamp's rows are written here once (`stamp_rows`) for any list
+//! of patients, given or selected.
+//!
+//! Patients are bound one by one (`IN (?, ?, …)`), never as one array: the statement of a
+//! number of patients is prepared once, and PostgreSQL's generic plan for it probes the
+//! indexes (over an array of unknown length, it hashed the whole compartment table).
 
 use std::collections::HashMap;
 
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
-
-use super::conn::{Conn, on_conn};
+use super::conn::Conn;
 use super::error::StorageError;
-use super::schema::{current_resources, resource_compartment, search_reference};
+use super::search::sql::{FactRow, Sql, load_fact_rows};
 
 /// What a record's stamp is made of.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,32 +37,72 @@ pub struct StampsAndSharing {
     pub sharing: Vec<String>,
 }
 
+/// The `lookup` of a row giving a Patient's version (`at`), `second` set when deleted.
+pub(crate) const PATIENT_VERSION: i32 = 10;
+/// The `lookup` of a row giving a live Consent (`first`) of the patient and its version.
+pub(crate) const CONSENT_VERSION: i32 = 11;
+/// The `lookup` of a row naming a patient that shares a resource.
+const SHARING: i32 = 12;
+
 /// Most patients named by one query (each is bound three times; SQLite binds at most
 /// 32,766 values).
 const MOST_PATIENTS_PER_QUERY: usize = 5_000;
-
-/// A row of the union: `(patient, type, id, version, deleted)`; a sharing patient is a
-/// row of type `SHARING`.
-type StampRow = (String, String, String, i64, bool);
-
-/// The type column of a row naming a patient that shares a resource (constant columns are
-/// bound values, not SQL text, so that the statement stays cacheable: prepared once per
-/// connection).
-const SHARING: &str = "";
-
-diesel::alias!(resource_compartment as sharing: SharingCompartment);
-
-/// An always-true condition written as SQL text, which diesel never prepares: the statement
-/// carrying it is planned by PostgreSQL for its actual values on every run.
-fn planned_each_time() -> diesel::expression::SqlLiteral<Bool> {
-    diesel::dsl::sql::<Bool>("TRUE")
-}
 
 /// The stamp of `patient_id`'s record, read inside the caller's transaction (one query).
 pub fn record_stamp(conn: &mut Conn<'_>, patient_id: &str) -> Result<RecordStamp, StorageError> {
     let patients = [patient_id.to_owned()];
     let mut found = stamps_and_sharing(conn, &patients, None)?;
     Ok(found.stamps.remove(patient_id).unwrap_or_default())
+}
+
+/// The rows of the stamps of the patients `patients` gives (an `IN (…)` list or a
+/// subquery, with its binds), as `storage::stored_facts` rows: `PATIENT_VERSION` and
+/// `CONSENT_VERSION`, `id` the patient.
+pub(crate) fn stamp_rows(patients: &Sql) -> Sql {
+    let mut sql = Sql::new(&format!(
+        "SELECT {PATIENT_VERSION} AS lookup, p.res_id AS id, NULL AS first, \
+         CASE WHEN p.is_deleted THEN 'deleted' END AS second, p.version_id AS at \
+         FROM current_resources p WHERE p.res_type = 'Patient' AND p.res_id IN ("
+    ));
+    sql.append(patients.clone());
+    sql.push(&format!(
+        ") UNION ALL SELECT {CONSENT_VERSION}, s.target_id, c.res_id, NULL, c.version_id \
+         FROM search_reference s JOIN current_resources c \
+         ON c.res_type = s.res_type AND c.res_id = s.res_id \
+         WHERE s.res_type = 'Consent' AND s.param = 'patient' AND s.target_type = 'Patient' \
+         AND NOT c.is_deleted AND s.target_id IN ("
+    ));
+    sql.append(patients.clone());
+    sql.push(")");
+    sql
+}
+
+/// Adds the stamp rows among `rows` to `stamps` (a patient's entry is created by its
+/// first row); other rows are left to the caller.
+pub(crate) fn collect_stamps(rows: &[FactRow], stamps: &mut HashMap<String, RecordStamp>) {
+    for row in rows {
+        match row.lookup {
+            PATIENT_VERSION => {
+                stamps.entry(row.id.clone()).or_default().patient =
+                    Some((row.at, row.second.is_some()));
+            }
+            CONSENT_VERSION => {
+                if let Some(consent) = &row.first {
+                    stamps
+                        .entry(row.id.clone())
+                        .or_default()
+                        .consents
+                        .push((consent.clone(), row.at));
+                }
+            }
+            _ => {}
+        }
+    }
+    for stamp in stamps.values_mut() {
+        // A Consent naming the patient twice is one Consent.
+        stamp.consents.sort();
+        stamp.consents.dedup();
+    }
 }
 
 /// The stamps of `patients`' records (every patient has one) and, with `sharing_types`,
@@ -91,129 +134,35 @@ pub fn stamps_and_sharing(
         found.sharing.dedup();
         return Ok(found);
     }
-    // One patient (a read, a search naming its patient) is compared with `=`: the statement
-    // stays prepared and PostgreSQL's generic plan probes the indexes. Several are compared
-    // with `= ANY` in a statement planned for its actual values (`planned_each_time`): a
-    // generic plan over an array of unknown length hashed the whole compartment table.
-    let one = match patients {
-        [patient] => Some(patient),
-        _ => None,
-    };
-    macro_rules! stamp_query {
-        () => {{
-            let mut patient_rows = current_resources::table
-                .filter(current_resources::res_type.eq("Patient"))
-                .select((
-                    current_resources::res_id,
-                    current_resources::res_type,
-                    current_resources::res_id,
-                    current_resources::version_id,
-                    current_resources::is_deleted,
-                ))
-                .into_boxed();
-            let mut consent_rows = search_reference::table
-                .inner_join(
-                    current_resources::table.on(current_resources::res_type
-                        .eq(search_reference::res_type)
-                        .and(current_resources::res_id.eq(search_reference::res_id))),
-                )
-                .filter(search_reference::res_type.eq("Consent"))
-                .filter(search_reference::param.eq("patient"))
-                .filter(search_reference::target_type.eq("Patient"))
-                .filter(current_resources::is_deleted.eq(false))
-                .select((
-                    search_reference::target_id,
-                    current_resources::res_type,
-                    current_resources::res_id,
-                    current_resources::version_id,
-                    current_resources::is_deleted,
-                ))
-                .into_boxed();
-            match one {
-                Some(patient) => {
-                    patient_rows = patient_rows.filter(current_resources::res_id.eq(patient));
-                    consent_rows = consent_rows.filter(search_reference::target_id.eq(patient));
-                }
-                None => {
-                    patient_rows = patient_rows
-                        .filter(current_resources::res_id.eq_any(patients))
-                        .filter(planned_each_time());
-                    consent_rows =
-                        consent_rows.filter(search_reference::target_id.eq_any(patients));
-                }
-            }
-            patient_rows.union_all(consent_rows)
-        }};
-    }
-    macro_rules! union_query {
-        ($types:expr) => {{
-            let types: &[String] = $types;
-            let stamp_rows = stamp_query!();
-            let mut sharing_rows = resource_compartment::table
-                .inner_join(
-                    sharing.on(sharing
-                        .field(resource_compartment::res_type)
-                        .eq(resource_compartment::res_type)
-                        .and(
-                            sharing
-                                .field(resource_compartment::res_id)
-                                .eq(resource_compartment::res_id),
-                        )),
-                )
-                .select((
-                    sharing.field(resource_compartment::patient_id),
-                    SHARING.into_sql::<Text>(),
-                    "".into_sql::<Text>(),
-                    0_i64.into_sql::<BigInt>(),
-                    false.into_sql::<Bool>(),
-                ))
-                .distinct()
-                .into_boxed();
-            sharing_rows = match one {
-                Some(patient) => sharing_rows
-                    .filter(resource_compartment::patient_id.eq(patient))
-                    .filter(sharing.field(resource_compartment::patient_id).ne(patient)),
-                None => sharing_rows
-                    .filter(resource_compartment::patient_id.eq_any(patients))
-                    .filter(
-                        sharing
-                            .field(resource_compartment::patient_id)
-                            .ne_all(patients),
-                    ),
-            };
-            // (the type too is compared with `=` when there is one: both columns of the
-            // compartment index then bound the scan, past the record's many AuditEvents)
-            sharing_rows = match types {
-                [] => sharing_rows,
-                [one_type] => sharing_rows.filter(resource_compartment::res_type.eq(one_type)),
-                _ => sharing_rows.filter(resource_compartment::res_type.eq_any(types)),
-            };
-            stamp_rows.union_all(sharing_rows)
-        }};
-    }
-    let rows = match sharing_types {
-        Some(types) => on_conn!(conn, c => union_query!(types).load::<StampRow>(c))?,
-        None => on_conn!(conn, c => stamp_query!().load::<StampRow>(c))?,
-    };
-    for (patient, res_type, id, version, deleted) in rows {
-        if res_type == SHARING {
-            found.sharing.push(patient);
-            continue;
-        }
-        let Some(stamp) = found.stamps.get_mut(&patient) else {
-            continue;
-        };
-        if res_type == "Patient" {
-            stamp.patient = Some((version, deleted));
-        } else {
-            stamp.consents.push((id, version));
+    let mut listed = Sql::new("");
+    listed.texts(patients.iter().cloned());
+    let mut sql = stamp_rows(&listed);
+    if let Some(types) = sharing_types {
+        sql.push(&format!(
+            " UNION ALL SELECT DISTINCT {SHARING}, o.patient_id, NULL, NULL, CAST(0 AS BIGINT) \
+             FROM resource_compartment n JOIN resource_compartment o \
+             ON o.res_type = n.res_type AND o.res_id = n.res_id \
+             WHERE n.patient_id IN ("
+        ));
+        sql.append(listed.clone());
+        sql.push(") AND o.patient_id NOT IN (");
+        sql.append(listed);
+        sql.push(")");
+        if !types.is_empty() {
+            // (with the patient, the type bounds the scan of the compartment index, past
+            // the record's many AuditEvents)
+            sql.push(" AND n.res_type IN (");
+            sql.texts(types.iter().cloned());
+            sql.push(")");
         }
     }
-    for stamp in found.stamps.values_mut() {
-        // A Consent naming the patient twice is one Consent.
-        stamp.consents.sort();
-        stamp.consents.dedup();
-    }
+    let rows = load_fact_rows(conn, &sql)?;
+    collect_stamps(&rows, &mut found.stamps);
+    found.sharing = rows
+        .into_iter()
+        .filter(|row| row.lookup == SHARING)
+        .map(|row| row.id)
+        .collect();
     found.sharing.sort();
     found.sharing.dedup();
     Ok(found)

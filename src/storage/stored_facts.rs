@@ -1,16 +1,15 @@
 //! What the consent engine reads of stored resources beyond their JSON, for a whole page
 //! of search results at once: the patients whose compartment holds each, who created it,
 //! and when each of its labels was set. One query per page and type (a `UNION ALL` of the
-//! three lookups) instead of three per resource.
+//! three lookups) instead of three per resource; for a single resource, the stamps of its
+//! records come with them.
 
 use std::collections::HashMap;
 
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
-
-use super::conn::{Conn, on_conn};
+use super::conn::Conn;
 use super::error::StorageError;
-use super::schema::{resource_compartment, resource_label, resource_versions};
+use super::record_stamp::{RecordStamp, collect_stamps, stamp_rows};
+use super::search::sql::{FactRow, Sql, load_fact_rows};
 
 /// The stored facts of one resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,16 +22,13 @@ pub struct StoredFacts {
     pub label_times: Vec<(String, String, i64)>,
 }
 
+/// Most ids in one query (each is bound three times; SQLite binds at most 32,766 values).
+const MOST_IDS_PER_QUERY: usize = 1_000;
+
 /// Which lookup a row of the union answers.
 const COMPARTMENT: i32 = 0;
 const CREATOR: i32 = 1;
 const LABEL: i32 = 2;
-
-// The constant columns are bound values, not SQL text, so that the statement stays
-// cacheable (prepared once per connection).
-
-/// A row of the union: `(lookup, id, first value, second value, time)`.
-type FactRow = (i32, String, Option<String>, Option<String>, i64);
 
 /// The stored facts of the resources `ids` of type `res_type` (every id has an entry);
 /// their compartments only unless `with_creators_and_labels`.
@@ -42,53 +38,113 @@ pub fn stored_facts_of(
     ids: &[String],
     with_creators_and_labels: bool,
 ) -> Result<HashMap<String, StoredFacts>, StorageError> {
-    let mut facts: HashMap<String, StoredFacts> = ids
-        .iter()
-        .map(|id| (id.clone(), StoredFacts::default()))
-        .collect();
+    if ids.len() > MOST_IDS_PER_QUERY {
+        let mut facts = HashMap::new();
+        for chunk in ids.chunks(MOST_IDS_PER_QUERY) {
+            facts.extend(stored_facts_of(
+                conn,
+                res_type,
+                chunk,
+                with_creators_and_labels,
+            )?);
+        }
+        return Ok(facts);
+    }
+    let mut facts = empty_facts(ids);
     if ids.is_empty() {
         return Ok(facts);
     }
-    let compartments = resource_compartment::table
-        .filter(resource_compartment::res_type.eq(res_type))
-        .filter(resource_compartment::res_id.eq_any(ids))
-        .select((
-            COMPARTMENT.into_sql::<Integer>(),
-            resource_compartment::res_id,
-            resource_compartment::patient_id.nullable(),
-            None::<String>.into_sql::<Nullable<Text>>(),
-            0_i64.into_sql::<BigInt>(),
-        ));
-    let rows: Vec<FactRow> = if with_creators_and_labels {
-        let creators = resource_versions::table
-            .filter(resource_versions::res_type.eq(res_type))
-            .filter(resource_versions::res_id.eq_any(ids))
-            .filter(resource_versions::version_id.eq(1))
-            .select((
-                CREATOR.into_sql::<Integer>(),
-                resource_versions::res_id,
-                resource_versions::author,
-                None::<String>.into_sql::<Nullable<Text>>(),
-                0_i64.into_sql::<BigInt>(),
-            ));
-        let labels = resource_label::table
-            .filter(resource_label::res_type.eq(res_type))
-            .filter(resource_label::res_id.eq_any(ids))
-            .select((
-                LABEL.into_sql::<Integer>(),
-                resource_label::res_id,
-                resource_label::system.nullable(),
-                resource_label::code.nullable(),
-                resource_label::set_at,
-            ));
-        on_conn!(conn, c => compartments
-            .union_all(creators)
-            .union_all(labels)
-            .load::<FactRow>(c))?
-    } else {
-        on_conn!(conn, c => compartments.load::<FactRow>(c))?
+    let sql = facts_sql(res_type, ids, with_creators_and_labels);
+    let rows = load_fact_rows(conn, &sql)?;
+    collect_facts(rows, &mut facts);
+    Ok(facts)
+}
+
+/// What a decision on the current version of `res_type/id` reads: its stored facts (with
+/// creator and label times) and the stamps of the records its compartment names
+/// (`storage::record_stamp`; every patient of the compartment has one), in one query.
+pub fn decision_facts_of(
+    conn: &mut Conn<'_>,
+    res_type: &str,
+    id: &str,
+) -> Result<(StoredFacts, HashMap<String, RecordStamp>), StorageError> {
+    let ids = [id.to_owned()];
+    let mut sql = facts_sql(res_type, &ids, true);
+    let mut compartment = Sql::new("SELECT patient_id FROM resource_compartment WHERE res_type = ");
+    compartment.text(res_type).push(" AND res_id = ").text(id);
+    sql.push(" UNION ALL ").append(stamp_rows(&compartment));
+    let rows = load_fact_rows(conn, &sql)?;
+    let mut stamps = HashMap::new();
+    collect_stamps(&rows, &mut stamps);
+    let mut facts = empty_facts(&ids);
+    collect_facts(rows, &mut facts);
+    let stored = facts.remove(id).unwrap_or_default();
+    for patient in &stored.compartment {
+        stamps.entry(patient.clone()).or_default();
+    }
+    Ok((stored, stamps))
+}
+
+/// An empty entry for each of `ids`.
+fn empty_facts(ids: &[String]) -> HashMap<String, StoredFacts> {
+    ids.iter()
+        .map(|id| (id.clone(), StoredFacts::default()))
+        .collect()
+}
+
+/// The union of the lookups of `ids` (1 to `MOST_IDS_PER_QUERY`) of type `res_type`.
+fn facts_sql(res_type: &str, ids: &[String], with_creators_and_labels: bool) -> Sql {
+    // The ids are bound one by one (`IN (?, ?, …)`), not as one array: the statement of a
+    // page size is prepared once and PostgreSQL's generic plan, probing the primary keys,
+    // is cheaper than planning it again for each page.
+    let part = |sql: &mut Sql, select: &str, table: &str, extra: &str| {
+        sql.push(select)
+            .push(" FROM ")
+            .push(table)
+            .push(" WHERE res_type = ");
+        sql.text(res_type).push(" AND res_id IN (");
+        sql.texts(ids.iter().cloned()).push(")").push(extra);
     };
-    for (lookup, id, first, second, time) in rows {
+    let mut sql = Sql::new("");
+    part(
+        &mut sql,
+        &format!(
+            "SELECT {COMPARTMENT} AS lookup, res_id AS id, patient_id AS first, \
+             NULL AS second, CAST(0 AS BIGINT) AS at"
+        ),
+        "resource_compartment",
+        "",
+    );
+    if with_creators_and_labels {
+        sql.push(" UNION ALL ");
+        part(
+            &mut sql,
+            &format!("SELECT {CREATOR}, res_id, author, NULL, CAST(0 AS BIGINT)"),
+            "resource_versions",
+            " AND version_id = 1",
+        );
+        sql.push(" UNION ALL ");
+        part(
+            &mut sql,
+            &format!("SELECT {LABEL}, res_id, system, code, set_at"),
+            "resource_label",
+            "",
+        );
+    }
+    sql
+}
+
+/// Adds the facts among `rows` to the entries of `facts` (rows of other lookups or of
+/// resources without an entry are ignored).
+fn collect_facts(rows: Vec<FactRow>, facts: &mut HashMap<String, StoredFacts>) {
+    for FactRow {
+        lookup,
+        id,
+        first,
+        second,
+        at: time,
+    } in rows
+    {
         let Some(entry) = facts.get_mut(&id) else {
             continue;
         };
@@ -103,5 +159,4 @@ pub fn stored_facts_of(
         entry.compartment.sort();
         entry.label_times.sort();
     }
-    Ok(facts)
 }

@@ -25,7 +25,7 @@ use crate::search::compartment::patient_ids;
 use crate::search::extract::extract;
 use crate::storage::record_stamp::{RecordStamp, record_stamp, stamps_and_sharing};
 use crate::storage::search::{Condition, RecordCondition, RecordsFilter};
-use crate::storage::stored_facts::{StoredFacts, stored_facts_of};
+use crate::storage::stored_facts::{StoredFacts, decision_facts_of, stored_facts_of};
 use crate::storage::{Conn, index, versions};
 
 /// The consent side of one request.
@@ -148,7 +148,17 @@ impl<'a> Gate<'a> {
         let with_facts = !self.is_system();
         let stored = match (current, self.prefetched.remove(&key)) {
             (true, Some(stored)) => stored,
-            (true, None) => stored_facts_of(conn, res_type, &[id.to_owned()], with_facts)?
+            (true, None) if with_facts => {
+                // With the stamps of its records, read in the same round trip.
+                let (stored, stamps) = decision_facts_of(conn, res_type, id)?;
+                for (patient, stamp) in stamps {
+                    if !self.records.contains_key(&patient) {
+                        self.stamps.insert(patient, stamp);
+                    }
+                }
+                stored
+            }
+            (true, None) => stored_facts_of(conn, res_type, &[id.to_owned()], false)?
                 .remove(id)
                 .unwrap_or_default(),
             (false, _) => StoredFacts {

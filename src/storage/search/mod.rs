@@ -9,7 +9,7 @@ mod composite;
 mod keyset;
 mod predicate;
 mod special;
-mod sql;
+pub(crate) mod sql;
 mod terminology;
 
 pub use access::{

@@ -7,7 +7,7 @@ use diesel::backend::Backend;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, Double, HasSqlType, Nullable, Text, Untyped};
+use diesel::sql_types::{BigInt, Double, HasSqlType, Integer, Nullable, Text, Untyped};
 
 use super::keyset::{SortKind, SortValue};
 use crate::storage::conn::{Conn, Link};
@@ -106,6 +106,22 @@ pub struct FoundRow {
     pub last_updated: i64,
     #[diesel(sql_type = Nullable<Text>)]
     pub content: Option<String>,
+}
+
+/// A row of `storage::stored_facts`' lookup: which lookup answers it, the resource id,
+/// up to two values and a time.
+#[derive(Debug, QueryableByName)]
+pub struct FactRow {
+    #[diesel(sql_type = Integer)]
+    pub lookup: i32,
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub first: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub second: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    pub at: i64,
 }
 
 #[derive(QueryableByName)]
@@ -274,6 +290,11 @@ pub fn load_plan(conn: &mut Conn<'_>, sql: &Sql) -> Result<Vec<String>, StorageE
             .map(|row| row.line)
             .collect()),
     }
+}
+
+/// Runs a `SELECT … AS lookup, … AS id, … AS first, … AS second, … AS at …`.
+pub fn load_fact_rows(conn: &mut Conn<'_>, sql: &Sql) -> Result<Vec<FactRow>, StorageError> {
+    Ok(load_raw!(conn, sql, FactRow, true)?)
 }
 
 /// Runs a `SELECT COUNT(*) AS n …`.
