@@ -472,9 +472,8 @@ pub(super) fn values_predicate(
         Match::TokenText(values) => values
             .iter()
             .map(|v| {
-                let mut sql = Sql::new("x.normalized LIKE ");
-                sql.text(format!("{}%", like_escape(&v.normalized)))
-                    .push(" ESCAPE '\\'");
+                let mut sql = Sql::new("");
+                starts_with(&mut sql, "x.normalized", &v.normalized, dialect);
                 sql
             })
             .collect(),
@@ -542,21 +541,21 @@ pub(super) fn values_predicate(
     Ok(Sql::join(parts, " OR "))
 }
 
-/// `column` starts with `prefix`: a range on SQLite (bytewise order, so the lookup index
-/// serves it), `LIKE 'prefix%'` on PostgreSQL.
+/// `column` starts with `prefix`: a bytewise range, which the lookup index serves on both
+/// backends (SQLite's order is bytewise; PostgreSQL's pattern operators `~>=~`/`~<~` are
+/// those of its `text_pattern_ops` lookup indexes). Not `LIKE 'prefix%'`: PostgreSQL uses
+/// an index for it only when the pattern is in the SQL text, never in the generic plan of
+/// a prepared statement whose pattern is bound.
 fn starts_with<'s>(sql: &'s mut Sql, column: &str, prefix: &str, dialect: Dialect) -> &'s mut Sql {
-    match dialect {
-        Dialect::Sqlite => sql
-            .push(&format!("({column} >= "))
-            .text(prefix)
-            .push(&format!(" AND {column} < "))
-            .text(format!("{prefix}\u{10FFFF}"))
-            .push(")"),
-        Dialect::Postgres => sql
-            .push(&format!("{column} LIKE "))
-            .text(format!("{}%", like_escape(prefix)))
-            .push(" ESCAPE '\\'"),
-    }
+    let (at_least, below) = match dialect {
+        Dialect::Sqlite => (">=", "<"),
+        Dialect::Postgres => ("~>=~", "~<~"),
+    };
+    sql.push(&format!("({column} {at_least} "))
+        .text(prefix)
+        .push(&format!(" AND {column} {below} "))
+        .text(format!("{prefix}\u{10FFFF}"))
+        .push(")")
 }
 
 fn token_value(value: &TokenValue) -> Sql {
