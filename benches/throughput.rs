@@ -294,7 +294,9 @@ fn main() {
     let mut report = format!(
         "# Benchmarks\n\nMeasured by `cargo bench --bench throughput` on {} (UTC), commit `{}`, machine: {}.\n\
          Server and load generator share the machine; HTTP/1.1 keep-alive clients; bearer-token authentication on;\n\
-         creates are durable (SQLite `synchronous=FULL`, PostgreSQL default commit) before the 201. {} s per phase.\n\n\
+         creates are durable (SQLite `synchronous=FULL`, PostgreSQL default commit) before the 201. {} s per phase.\n\
+         W6 runs each subject in two half-phase slices, in ABBA order (system, professional, professional, system).\n\
+         The planner's statistics are refreshed after the load (as autovacuum keeps them on a running server).\n\n\
          | phase | per second | p50 ms | p99 ms | errors |\n|---|---|---|---|---|\n",
         chrono::Utc::now().format("%Y-%m-%d %H:%M"),
         commit(),
