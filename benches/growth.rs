@@ -20,7 +20,7 @@ use serde_json::json;
 use carnet::auth::{Subject, TokenRequest, mint};
 use carnet::interaction::search::{SearchScope, explain};
 use carnet::server;
-use support::{Client, Phase, Work, commit, machine, run_phase, start_server};
+use support::{Phase, Work, commit, machine, run_phase, spawn_clients, start_server};
 
 /// Patients per generated transaction bundle.
 const PER_FILE: usize = 250;
@@ -75,34 +75,25 @@ fn fixed_rate(name: &str, port: u16, token: &str, rate: f64, seconds: u64, work:
     let interval = Duration::from_secs_f64(clients as f64 / rate);
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
-    let threads: Vec<_> = (0..clients)
-        .map(|c| {
-            let work = work.clone();
-            let token = token.to_owned();
-            std::thread::spawn(move || {
-                let mut latencies = Vec::new();
-                let mut errors = 0;
-                let Ok(mut client) = Client::connect(port, &token) else {
-                    return (latencies, 1);
-                };
-                let mut scheduled = started + interval.mul_f64(c as f64 / clients as f64);
-                let mut i = c * 1_000_000;
-                while scheduled < deadline {
-                    if let Some(wait) = scheduled.checked_duration_since(Instant::now()) {
-                        std::thread::sleep(wait);
-                    }
-                    if work(&mut client, i) {
-                        latencies.push(scheduled.elapsed().as_micros() as u64);
-                    } else {
-                        errors += 1;
-                    }
-                    scheduled += interval;
-                    i += 1;
-                }
-                (latencies, errors)
-            })
-        })
-        .collect();
+    let threads = spawn_clients(port, token, clients, move |c, client| {
+        let mut latencies = Vec::new();
+        let mut errors = 0;
+        let mut scheduled = started + interval.mul_f64(c as f64 / clients as f64);
+        let mut i = c * 1_000_000;
+        while scheduled < deadline {
+            if let Some(wait) = scheduled.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            if work(client, i) {
+                latencies.push(scheduled.elapsed().as_micros() as u64);
+            } else {
+                errors += 1;
+            }
+            scheduled += interval;
+            i += 1;
+        }
+        (latencies, errors)
+    });
     Phase::of_clients(name, started, threads)
 }
 

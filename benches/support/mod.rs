@@ -127,31 +127,24 @@ pub fn run_phase(
     let seconds = if wanted { seconds } else { 0 };
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
-    let threads: Vec<_> = (0..clients)
-        .map(|c| {
-            let stop = stop.clone();
-            let work = work.clone();
-            let token = token.to_owned();
-            std::thread::spawn(move || {
-                let mut latencies = Vec::new();
-                let mut errors = 0;
-                let Ok(mut client) = Client::connect(port, &token) else {
-                    return (latencies, 1);
-                };
-                let mut i = c * 1_000_000;
-                while !stop.load(Ordering::Relaxed) {
-                    let t = Instant::now();
-                    if work(&mut client, i) {
-                        latencies.push(t.elapsed().as_micros() as u64);
-                    } else {
-                        errors += 1;
-                    }
-                    i += 1;
+    let threads = {
+        let stop = stop.clone();
+        spawn_clients(port, token, clients, move |c, client| {
+            let mut latencies = Vec::new();
+            let mut errors = 0;
+            let mut i = c * 1_000_000;
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                if work(client, i) {
+                    latencies.push(t.elapsed().as_micros() as u64);
+                } else {
+                    errors += 1;
                 }
-                (latencies, errors)
-            })
+                i += 1;
+            }
+            (latencies, errors)
         })
-        .collect();
+    };
     std::thread::sleep(Duration::from_secs(seconds));
     stop.store(true, Ordering::Relaxed);
     Phase::of_clients(name, started, threads)
@@ -159,6 +152,27 @@ pub fn run_phase(
 
 /// What one client thread measured: its latencies (µs) and its failed requests.
 pub type ClientResult = (Vec<u64>, usize);
+
+/// `clients` threads, each on its own keep-alive connection, running `drive(c, client)`
+/// (`c`: the thread's number); a thread that cannot connect reports one failed request.
+pub fn spawn_clients(
+    port: u16,
+    token: &str,
+    clients: usize,
+    drive: impl Fn(usize, &mut Client) -> ClientResult + Send + Sync + 'static,
+) -> Vec<std::thread::JoinHandle<ClientResult>> {
+    let drive = Arc::new(drive);
+    (0..clients)
+        .map(|c| {
+            let drive = drive.clone();
+            let token = token.to_owned();
+            std::thread::spawn(move || match Client::connect(port, &token) {
+                Ok(mut client) => drive(c, &mut client),
+                Err(_) => (Vec::new(), 1),
+            })
+        })
+        .collect()
+}
 
 impl Phase {
     /// The phase `name` begun at `started`, once its client threads have ended.
