@@ -18,7 +18,8 @@ use std::collections::HashMap;
 
 use super::conn::Conn;
 use super::error::StorageError;
-use super::search::sql::{FactRow, Sql, load_fact_rows};
+use super::search::sql::Sql;
+use super::stored_facts::{FactRow, load_fact_rows};
 
 /// What a record's stamp is made of.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

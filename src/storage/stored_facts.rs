@@ -8,8 +8,11 @@ use std::collections::HashMap;
 
 use super::conn::Conn;
 use super::error::StorageError;
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+
 use super::record_stamp::{RecordStamp, collect_stamps, stamp_rows};
-use super::search::sql::{FactRow, Sql, load_fact_rows};
+use super::search::sql::{Sql, load_raw};
 
 /// The stored facts of one resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,6 +23,27 @@ pub struct StoredFacts {
     pub creator: Option<String>,
     /// `(system, code, set_at)` of its labels, sorted.
     pub label_times: Vec<(String, String, i64)>,
+}
+
+/// A row of the lookups (`storage::record_stamp` writes its stamp rows in this shape too):
+/// which lookup answers it, the resource (or patient) id, up to two values and a number.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct FactRow {
+    #[diesel(sql_type = Integer)]
+    pub lookup: i32,
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub first: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub second: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    pub at: i64,
+}
+
+/// Runs a query of the lookups' shape.
+pub(crate) fn load_fact_rows(conn: &mut Conn<'_>, sql: &Sql) -> Result<Vec<FactRow>, StorageError> {
+    Ok(load_raw!(conn, sql, FactRow, true)?)
 }
 
 /// Most ids in one query (each is bound three times; SQLite binds at most 32,766 values).

@@ -7,7 +7,7 @@ use diesel::backend::Backend;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, Double, HasSqlType, Integer, Nullable, Text, Untyped};
+use diesel::sql_types::{BigInt, Double, HasSqlType, Nullable, Text, Untyped};
 
 use super::keyset::{SortKind, SortValue};
 use crate::storage::conn::{Conn, Link};
@@ -108,22 +108,6 @@ pub struct FoundRow {
     pub content: Option<String>,
 }
 
-/// A row of `storage::stored_facts`' lookup: which lookup answers it, the resource id,
-/// up to two values and a time.
-#[derive(Debug, QueryableByName)]
-pub struct FactRow {
-    #[diesel(sql_type = Integer)]
-    pub lookup: i32,
-    #[diesel(sql_type = Text)]
-    pub id: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub first: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub second: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    pub at: i64,
-}
-
 #[derive(QueryableByName)]
 struct CountRow {
     #[diesel(sql_type = BigInt)]
@@ -150,9 +134,9 @@ struct RealValue {
 
 /// `Sql` as a diesel query: its text with the backend's placeholders (`?` or `$n`) and its
 /// values bound; kept prepared by the connection when `prepared` (`storage::prepared`).
-struct Statement<'a> {
-    sql: &'a Sql,
-    prepared: bool,
+pub(crate) struct Statement<'a> {
+    pub(crate) sql: &'a Sql,
+    pub(crate) prepared: bool,
 }
 
 impl QueryId for Statement<'_> {
@@ -199,23 +183,29 @@ where
 }
 
 /// Runs `$sql` on the backend of `$conn` (prepared when `$prepared` and the process admits
-/// its shape) and loads `$row`s.
+/// its shape) and loads `$row`s (any `QueryableByName` row, in any storage module).
 macro_rules! load_raw {
     ($conn:expr, $sql:expr, $row:ty, $prepared:expr) => {{
-        let sql: &Sql = $sql;
-        let conn: &mut Conn<'_> = $conn;
-        let statement = Statement {
+        use diesel::RunQueryDsl;
+        let sql: &$crate::storage::search::sql::Sql = $sql;
+        let conn: &mut $crate::storage::Conn<'_> = $conn;
+        let statement = $crate::storage::search::sql::Statement {
             sql,
             prepared: $prepared && conn.prepared.admit(&sql.text),
         };
         match &mut conn.link {
             #[cfg(feature = "sqlite")]
-            Link::Sqlite(connection) => statement.load::<$row>(&mut **connection),
+            $crate::storage::conn::Link::Sqlite(connection) => {
+                statement.load::<$row>(&mut **connection)
+            }
             #[cfg(feature = "postgres")]
-            Link::Postgres(connection) => statement.load::<$row>(&mut **connection),
+            $crate::storage::conn::Link::Postgres(connection) => {
+                statement.load::<$row>(&mut **connection)
+            }
         }
     }};
 }
+pub(crate) use load_raw;
 
 /// Loads the resources a `SELECT r.res_type, r.res_id, r.version_id, r.last_updated,
 /// r.content …` returns.
@@ -290,11 +280,6 @@ pub fn load_plan(conn: &mut Conn<'_>, sql: &Sql) -> Result<Vec<String>, StorageE
             .map(|row| row.line)
             .collect()),
     }
-}
-
-/// Runs a `SELECT … AS lookup, … AS id, … AS first, … AS second, … AS at …`.
-pub fn load_fact_rows(conn: &mut Conn<'_>, sql: &Sql) -> Result<Vec<FactRow>, StorageError> {
-    Ok(load_raw!(conn, sql, FactRow, true)?)
 }
 
 /// Runs a `SELECT COUNT(*) AS n …`.
