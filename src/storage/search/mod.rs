@@ -239,14 +239,16 @@ pub fn search(
     // count and the page.
     let terms = terminology::resolve(conn, &query.criteria)?;
     let filter = where_clause(query, access, dialect_of(conn), terms, now_ms)?;
-    let total = if page.with_total {
+    let count_all = |conn: &mut Conn<'_>| -> Result<Option<i64>, StorageError> {
+        if !page.with_total {
+            return Ok(None);
+        }
         let mut count = Sql::new("SELECT COUNT(*) AS n FROM current_resources r");
         count.append(filter.clone());
-        Some(load_count(conn, &count)?)
-    } else {
-        None
+        load_count(conn, &count).map(Some)
     };
     if page.count == 0 {
+        let total = count_all(conn)?;
         return Ok(SearchPage {
             rows: Vec::new(),
             total,
@@ -257,7 +259,7 @@ pub fn search(
     }
     let keys = sort_columns(query)?;
     let mut select = Sql::new(SELECT);
-    select.append(filter);
+    select.append(filter.clone());
     let forward = !matches!(page.position, PagePosition::Before(_));
     match &page.position {
         PagePosition::Offset(_) => {}
@@ -279,6 +281,16 @@ pub fn search(
     }
     let mut rows = load_found(conn, &select)?;
     let has_more = rows.len() as i64 > page.count;
+    let total = match (&page.position, has_more) {
+        // The last page read from an offset that is not past the end: every match is
+        // before it or on it, so they need not be counted again.
+        (PagePosition::Offset(offset), false)
+            if page.with_total && (*offset == 0 || !rows.is_empty()) =>
+        {
+            Some(offset + rows.len() as i64)
+        }
+        _ => count_all(conn)?,
+    };
     rows.truncate(page.count as usize);
     if !forward {
         rows.reverse();
