@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::access;
+use super::access::writing::NewContent;
 use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::immutable;
@@ -101,7 +102,24 @@ pub fn save(
     let value = Value::Object(content);
     immutable::check(&context.principal, res_type, method, previous.is_some())?;
     check_write_scopes(services, context, next, &value)?;
-    access::writing::check_save(conn, services, context, res_type, id, previous, &value)?;
+    let creator = match previous {
+        None => context.principal.subject.reference(),
+        Some(_) => versions::creator(conn, res_type, id)?,
+    };
+    // Extracted once: the consent check needs its compartment, the index all of it.
+    let index = ComputedIndex::of(services, res_type, id, &value, creator.as_deref());
+    access::writing::check_save(
+        conn,
+        services,
+        context,
+        previous,
+        NewContent {
+            res_type,
+            id,
+            value: &value,
+            compartment: &index.patients,
+        },
+    )?;
     representatives::check_one_active(conn, services, context, res_type, id, &value)?;
     let json = serde_json::to_string(&value).map_err(|e| {
         InteractionError::invalid(format!("the resource cannot be serialised: {e}"))
@@ -119,21 +137,12 @@ pub fn save(
             author: context.principal.subject.reference().as_deref(),
         },
     )?;
-    let creator = match previous {
-        None => context.principal.subject.reference(),
-        Some(_) => versions::creator(conn, res_type, id)?,
-    };
-    index_resource(
+    index::replace(
         conn,
-        services,
-        IndexTarget {
-            res_type,
-            id,
-            replacing: previous.is_some(),
-            version_time: last_updated,
-            creator: creator.as_deref(),
-        },
-        &value,
+        res_type,
+        id,
+        &index.rows(last_updated),
+        previous.is_some(),
     )?;
     Ok(StoredResource {
         res_type: res_type.to_owned(),

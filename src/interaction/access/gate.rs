@@ -28,6 +28,15 @@ use crate::storage::search::{Condition, RecordCondition, RecordsFilter};
 use crate::storage::stored_facts::{StoredFacts, decision_facts_of, stored_facts_of};
 use crate::storage::{Conn, index, versions};
 
+/// Which version of a resource a decision is about.
+enum Version<'a> {
+    /// The current version (its facts are stored).
+    Current,
+    /// Another version, or content about to be stored, with its patient compartment when
+    /// the caller knows it.
+    Other(Option<&'a [String]>),
+}
+
 /// The consent side of one request.
 pub(crate) struct Gate<'a> {
     services: &'a Services,
@@ -139,6 +148,39 @@ impl<'a> Gate<'a> {
         resource: &Value,
         current: bool,
     ) -> Result<Verdict, InteractionError> {
+        let version = if current {
+            Version::Current
+        } else {
+            Version::Other(None)
+        };
+        self.decide_version(conn, action, (res_type, id, resource), version)
+    }
+
+    /// `decide` on content about to be stored (not the current version) whose patient
+    /// compartment the caller has already extracted with its index rows (`compartment`).
+    pub(crate) fn decide_new(
+        &mut self,
+        conn: &mut Conn<'_>,
+        action: &Action,
+        (res_type, id, resource): (&str, &str, &Value),
+        compartment: &[String],
+    ) -> Result<Verdict, InteractionError> {
+        self.decide_version(
+            conn,
+            action,
+            (res_type, id, resource),
+            Version::Other(Some(compartment)),
+        )
+    }
+
+    fn decide_version(
+        &mut self,
+        conn: &mut Conn<'_>,
+        action: &Action,
+        (res_type, id, resource): (&str, &str, &Value),
+        version: Version<'_>,
+    ) -> Result<Verdict, InteractionError> {
+        let current = matches!(version, Version::Current);
         if res_type == "Binary" && !self.is_system() {
             return self.decide_binary(conn, action, id, resource);
         }
@@ -162,7 +204,10 @@ impl<'a> Gate<'a> {
                 .remove(id)
                 .unwrap_or_default(),
             (false, _) => StoredFacts {
-                compartment: self.patients_of(res_type, id, resource),
+                compartment: match version {
+                    Version::Other(Some(compartment)) => compartment.to_vec(),
+                    _ => self.patients_of(res_type, id, resource),
+                },
                 creator: if with_facts {
                     versions::creator(conn, res_type, id)?
                 } else {

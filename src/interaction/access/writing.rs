@@ -17,23 +17,37 @@ use crate::interaction::error::InteractionError;
 use crate::storage::Conn;
 use crate::storage::versions::CurrentRow;
 
-/// Whether `new` may be stored as the next version of `res_type/id` after `previous` (the
-/// current row, `None` for a resource never stored).
+/// Content about to be stored as `res_type/id`, with the patient compartment extracted
+/// from it (with its index rows).
+#[derive(Clone, Copy)]
+pub(crate) struct NewContent<'a> {
+    pub res_type: &'a str,
+    pub id: &'a str,
+    pub value: &'a Value,
+    pub compartment: &'a [String],
+}
+
+/// Whether `new` may be stored as the next version after `previous` (the current row,
+/// `None` for a resource never stored).
 pub(crate) fn check_save(
     conn: &mut Conn<'_>,
     services: &Services,
     context: &RequestContext,
-    res_type: &str,
-    id: &str,
     previous: Option<&CurrentRow>,
-    new: &Value,
+    new_content: NewContent<'_>,
 ) -> Result<(), InteractionError> {
+    let NewContent {
+        res_type,
+        id,
+        value: new,
+        compartment,
+    } = new_content;
     let mut gate = Gate::open(conn, services, context)?;
     let previous = live_content(previous)?;
     let (action, verdict) = match &previous {
         None => (
             AccessAction::Create,
-            gate.decide(conn, &Action::Create, res_type, id, new, false)?,
+            gate.decide_new(conn, &Action::Create, (res_type, id, new), compartment)?,
         ),
         // Closing or reactivating a record is a change of `Patient.active` alone (§7).
         Some(before) if let Some(lifecycle) = lifecycle_change(res_type, before, new) => (
@@ -44,7 +58,7 @@ pub(crate) fn check_save(
             readable_before(conn, &mut gate, res_type, id, before)?;
             (
                 AccessAction::Update,
-                change(conn, &mut gate, res_type, id, before, new)?,
+                change(conn, &mut gate, before, &new_content)?,
             )
         }
     };
@@ -121,11 +135,10 @@ fn readable_before(
 fn change(
     conn: &mut Conn<'_>,
     gate: &mut Gate<'_>,
-    res_type: &str,
-    id: &str,
     before: &Value,
-    after: &Value,
+    new: &NewContent<'_>,
 ) -> Result<Verdict, InteractionError> {
+    let (res_type, id, after) = (new.res_type, new.id, new.value);
     let labels_before = label_codes(before);
     let labels_after = label_codes(after);
     let added: Vec<LabelCode> = labels_after
@@ -148,9 +161,13 @@ fn change(
         let labels = gate.decide(conn, &label_action, res_type, id, before, true)?;
         verdict.decision = verdict.decision.and(labels.decision);
     }
-    let patients_after = gate.patients_of(res_type, id, after);
-    if patients_after != verdict.patients {
-        let moved = gate.decide(conn, &Action::Create, res_type, id, after, false)?;
+    if new.compartment != verdict.patients.as_slice() {
+        let moved = gate.decide_new(
+            conn,
+            &Action::Create,
+            (res_type, id, after),
+            new.compartment,
+        )?;
         verdict.decision = verdict.decision.and(moved.decision);
         verdict.patients.extend(moved.patients);
         verdict.patients.sort();
