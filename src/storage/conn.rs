@@ -130,20 +130,78 @@ impl Store {
         &self,
         work: impl FnOnce(&mut Conn<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.write_then(work, || ())
+    }
+
+    /// Announces a writer that will call `write_then` soon, in order after others (a file
+    /// of `carnet import` ready to write): on SQLite, writers before it leave their commit
+    /// to it, so that a stream of ordered writers shares commits (and their fsyncs). The
+    /// writer must `withdraw` it in its `visible` hook. Nothing on PostgreSQL.
+    pub fn announce_writer(&self) -> AnnouncedWriter<'_> {
+        match &self.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite { writer, .. } => AnnouncedWriter(Some(writer.announce())),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => AnnouncedWriter(None),
+        }
+    }
+
+    /// `write`, calling `visible` as soon as what `work` wrote (or failed to write) is what
+    /// the next writer will see, so that ordered writers (`carnet import`) can follow one
+    /// another closely: on SQLite when `work` ends (the next writer joins the same shared
+    /// transaction, possibly the same commit), on PostgreSQL once the transaction has
+    /// committed or rolled back. Called on every path, errors included.
+    pub fn write_then<T, E: From<StorageError>>(
+        &self,
+        work: impl FnOnce(&mut Conn<'_>) -> Result<T, E>,
+        visible: impl FnOnce(),
+    ) -> Result<T, E> {
         let outcome = match &self.backend {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite { writer, .. } => {
-                return writer.run(|c| work(&mut self.conn(Link::Sqlite(c))));
+                let mut visible = Some(visible);
+                let outcome = writer.run(|c| {
+                    let outcome = work(&mut self.conn(Link::Sqlite(c)));
+                    if let Some(visible) = visible.take() {
+                        visible();
+                    }
+                    outcome
+                });
+                if let Some(visible) = visible.take() {
+                    visible();
+                }
+                return outcome;
             }
             #[cfg(feature = "postgres")]
             Backend::Postgres(pool) => {
-                let mut c = pool.get().map_err(StorageError::from)?;
-                c.transaction(|c| work(&mut self.conn(Link::Postgres(c))).map_err(TxError::Caller))
+                let outcome = pool.get().map_err(StorageError::from).map(|mut c| {
+                    c.transaction(|c| {
+                        work(&mut self.conn(Link::Postgres(c))).map_err(TxError::Caller)
+                    })
+                });
+                visible();
+                outcome?
             }
         };
         outcome.map_err(|e| match e {
             TxError::Database(db) => E::from(StorageError::from(db)),
             TxError::Caller(caller) => caller,
         })
+    }
+}
+
+/// A writer announced by `Store::announce_writer`; dropping it withdraws it too.
+pub struct AnnouncedWriter<'a>(
+    #[cfg(feature = "sqlite")] Option<super::group_commit::Announcement<'a>>,
+    #[cfg(not(feature = "sqlite"))] Option<std::marker::PhantomData<&'a ()>>,
+);
+
+impl AnnouncedWriter<'_> {
+    /// The announced writer has done its work: it no longer holds others' commit back.
+    pub fn withdraw(&mut self) {
+        #[cfg(feature = "sqlite")]
+        if let Some(announcement) = &mut self.0 {
+            announcement.withdraw();
+        }
     }
 }

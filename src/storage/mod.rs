@@ -22,6 +22,6 @@ pub mod stored_facts;
 mod text_position_rows;
 pub mod versions;
 
-pub use conn::{Conn, Store};
+pub use conn::{AnnouncedWriter, Conn, Store};
 pub use error::StorageError;
 pub use pool::{Backend, BackendKind};

@@ -150,15 +150,17 @@ fn open_sqlite(url: &str, pool_size: u32) -> Result<Backend, StorageError> {
             StorageError::Connection(format!("cannot create `{}`: {e}", dir.display()))
         })?;
     }
+    // The writer first: it switches a new file to WAL (which needs the file to itself)
+    // before the pool's connections open it concurrently.
+    let mut writer =
+        SqliteConnection::establish(path).map_err(|e| StorageError::Connection(e.to_string()))?;
+    configure_sqlite(&mut writer)?;
     let pool = Pool::builder()
         .max_size(pool_size.max(2))
         .connection_timeout(Duration::from_secs(30))
         .connection_customizer(Box::new(SqliteSetup))
         .build(ConnectionManager::<SqliteConnection>::new(path))
         .map_err(|e| StorageError::Connection(e.to_string()))?;
-    let mut writer =
-        SqliteConnection::establish(path).map_err(|e| StorageError::Connection(e.to_string()))?;
-    configure_sqlite(&mut writer)?;
     Ok(Backend::Sqlite {
         pool,
         writer: Arc::new(GroupCommit::new(writer)),
