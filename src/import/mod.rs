@@ -1,20 +1,34 @@
 //! `carnet import`: loads bundles and NDJSON files or folders through the same interactions
 //! as the REST API (validation, versions, indexes), one file per transaction, with a
 //! progress bar and a summary. A bad file is reported and skipped, never half-written.
+//! Several workers read, parse and validate files at once; their writes go in file order,
+//! each after the previous file's outcome is visible (`turns.rs`), so the result is that
+//! of loading the files one by one. On SQLite, a file ready to write is announced to the
+//! group commit, so that files in flight share commits (and fsyncs).
 
 mod files;
+mod turns;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::auth::{Principal, PurposeOfUse, Subject};
-use crate::interaction::bundle::{EntryResult, process_bundle};
-use crate::interaction::{RequestContext, Services};
+use crate::interaction::bundle::{EntryResult, prepare_bundle, process_bundle, run_prepared};
+use crate::interaction::{InteractionError, RequestContext, Services};
 
 pub use files::{FileError, bundle_of_file, collect_files};
+use turns::{Turn, Turns};
+
+/// One file's outcome: (resources written, batch entries failed), or why it was skipped.
+type FileOutcome = Result<(usize, usize), String>;
+
+/// Most files prepared at once (each holds its parsed bundle in memory).
+const MAX_WORKERS: usize = 4;
 
 /// What an import did.
 #[derive(Debug, Default)]
@@ -99,8 +113,9 @@ pub fn import_paths(services: &Services, paths: &[PathBuf], show_progress: bool)
     {
         progress.set_style(style);
     }
-    for path in &files {
-        match import_file(services, path) {
+    let outcomes = import_files(services, &files, &progress);
+    for (path, outcome) in files.iter().zip(outcomes) {
+        match outcome {
             Ok((written, failed)) => {
                 summary.files_imported += 1;
                 summary.resources_written += written;
@@ -108,8 +123,6 @@ pub fn import_paths(services: &Services, paths: &[PathBuf], show_progress: bool)
             }
             Err(reason) => summary.failed_files.push((path.clone(), reason)),
         }
-        progress.set_message(format!("{} resources", summary.resources_written));
-        progress.inc(1);
     }
     progress.finish_and_clear();
     if summary.resources_written > 0
@@ -121,10 +134,71 @@ pub fn import_paths(services: &Services, paths: &[PathBuf], show_progress: bool)
     summary
 }
 
-/// Imports one file; returns (resources written, batch entries failed).
-fn import_file(services: &Services, path: &Path) -> Result<(usize, usize), String> {
+/// Imports `files` with a few workers (see the module's header); returns each file's
+/// outcome, in the order of `files`.
+fn import_files(
+    services: &Services,
+    files: &[PathBuf],
+    progress: &ProgressBar,
+) -> Vec<FileOutcome> {
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get() + 1)
+        .clamp(1, MAX_WORKERS)
+        .min(files.len());
+    let next_file = AtomicUsize::new(0);
+    let turns = Turns::default();
+    let outcomes: Mutex<Vec<Option<FileOutcome>>> =
+        Mutex::new(files.iter().map(|_| None).collect());
+    let written = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let index = next_file.fetch_add(1, Ordering::SeqCst);
+                    let Some(path) = files.get(index) else {
+                        break;
+                    };
+                    let outcome = import_file(services, path, turns.of(index));
+                    if let Ok((count, _)) = &outcome {
+                        let total = written.fetch_add(*count, Ordering::SeqCst) + count;
+                        progress.set_message(format!("{total} resources"));
+                    }
+                    progress.inc(1);
+                    if let Ok(mut outcomes) = outcomes.lock() {
+                        outcomes[index] = Some(outcome);
+                    }
+                }
+            });
+        }
+    });
+    outcomes
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .into_iter()
+        .map(|outcome| outcome.unwrap_or_else(|| Err("the file was not imported".to_owned())))
+        .collect()
+}
+
+/// Imports one file when it is `turn`'s time to write; returns (resources written, batch
+/// entries failed).
+fn import_file(services: &Services, path: &Path, mut turn: Turn<'_>) -> FileOutcome {
     let bundle = bundle_of_file(path).map_err(|e| e.to_string())?;
-    import_bundle(services, &load_context(services, "carnet-import"), bundle)
+    let prepared = prepare_bundle(services, bundle).map_err(|e| problems(&e))?;
+    // A transaction is one write: announced, the files before it leave their commit to it
+    // (a batch's entries each write and commit on their own).
+    let mut announced = prepared
+        .is_transaction()
+        .then(|| services.store.announce_writer());
+    turn.wait();
+    let context = load_context(services, "carnet-import");
+    let outcome = run_prepared(services, &context, prepared, || {
+        if let Some(announced) = &mut announced {
+            announced.withdraw();
+        }
+        turn.pass();
+    })
+    .map_err(|e| problems(&e))?;
+    Ok(counts(&outcome.entries))
 }
 
 /// Loads one transaction or batch `bundle` in `context` (see `load_context`) through the
@@ -135,26 +209,34 @@ pub fn import_bundle(
     context: &RequestContext,
     bundle: serde_json::Value,
 ) -> Result<(usize, usize), String> {
-    let outcome = process_bundle(services, context, bundle).map_err(|e| {
-        let issues = e.issues();
-        let detail: Vec<String> = issues
-            .iter()
-            .take(5)
-            .map(|i| match &i.expression {
-                Some(at) => format!("{} (at {at})", i.message),
-                None => i.message.clone(),
-            })
-            .collect();
-        detail.join("; ")
-    })?;
+    let outcome = process_bundle(services, context, bundle).map_err(|e| problems(&e))?;
+    Ok(counts(&outcome.entries))
+}
+
+/// The first problems of a refused bundle, in one line.
+fn problems(error: &InteractionError) -> String {
+    let issues = error.issues();
+    let detail: Vec<String> = issues
+        .iter()
+        .take(5)
+        .map(|i| match &i.expression {
+            Some(at) => format!("{} (at {at})", i.message),
+            None => i.message.clone(),
+        })
+        .collect();
+    detail.join("; ")
+}
+
+/// (resources written, batch entries failed) among `entries`.
+fn counts(entries: &[EntryResult]) -> (usize, usize) {
     let mut written = 0;
     let mut failed = 0;
-    for entry in &outcome.entries {
+    for entry in entries {
         match entry {
             EntryResult::Created(_) | EntryResult::Updated(_) => written += 1,
             EntryResult::Failed(_) => failed += 1,
             _ => {}
         }
     }
-    Ok((written, failed))
+    (written, failed)
 }

@@ -53,11 +53,34 @@ pub struct BundleOutcome {
     pub entries: Vec<EntryResult>,
 }
 
+/// A bundle checked and, for a transaction, planned: its entries parsed, its resources
+/// validated and its new ids assigned. Everything a bundle needs before the database.
+pub struct PreparedBundle {
+    kind: BundleKind,
+    body: PreparedEntries,
+}
+
+enum PreparedEntries {
+    Transaction(Vec<Planned>),
+    Batch(Vec<Value>),
+}
+
+/// Runs a batch or transaction `bundle` (`POST [base]`).
 pub fn process_bundle(
     services: &Services,
     context: &RequestContext,
     bundle: Value,
 ) -> Result<BundleOutcome, InteractionError> {
+    let prepared = prepare_bundle(services, bundle)?;
+    run_prepared(services, context, prepared, || ())
+}
+
+/// Checks `bundle` and plans a transaction, without the database (so that a bulk load can
+/// prepare the next bundle while the previous one is written).
+pub fn prepare_bundle(
+    services: &Services,
+    bundle: Value,
+) -> Result<PreparedBundle, InteractionError> {
     if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
         return Err(InteractionError::invalid(
             "the body of `POST [base]` must be a Bundle",
@@ -73,10 +96,13 @@ pub fn process_bundle(
             )));
         }
     };
-    let raw_entries = match bundle.get("entry") {
-        Some(Value::Array(list)) => list.clone(),
-        None => Vec::new(),
-        Some(_) => return Err(InteractionError::invalid("`Bundle.entry` must be a list")),
+    let raw_entries = match bundle {
+        Value::Object(mut bundle) => match bundle.remove("entry") {
+            Some(Value::Array(list)) => list,
+            None => Vec::new(),
+            Some(_) => return Err(InteractionError::invalid("`Bundle.entry` must be a list")),
+        },
+        _ => Vec::new(),
     };
     if raw_entries.len() > services.limits.max_bundle_entries {
         return Err(InteractionError::invalid(format!(
@@ -85,16 +111,47 @@ pub fn process_bundle(
             services.limits.max_bundle_entries
         )));
     }
-    let entries = match kind {
-        BundleKind::Transaction => run_transaction(services, context, &raw_entries)?,
-        BundleKind::Batch => raw_entries
-            .iter()
-            .enumerate()
-            .map(|(index, raw)| match parse_entry(index, raw) {
-                Ok(entry) => run_batch_entry(services, context, entry),
-                Err(error) => EntryResult::Failed(error),
-            })
-            .collect(),
+    let body = match kind {
+        BundleKind::Transaction => {
+            PreparedEntries::Transaction(plan_transaction(services, &raw_entries)?)
+        }
+        BundleKind::Batch => PreparedEntries::Batch(raw_entries),
+    };
+    Ok(PreparedBundle { kind, body })
+}
+
+impl PreparedBundle {
+    /// Whether it runs as one transaction (one write), rather than entry by entry.
+    pub fn is_transaction(&self) -> bool {
+        matches!(self.body, PreparedEntries::Transaction(_))
+    }
+}
+
+/// Runs a prepared bundle; `visible` is called once the next writer sees its outcome (a
+/// transaction's commit or rollback, the last entry of a batch), on every path.
+pub fn run_prepared(
+    services: &Services,
+    context: &RequestContext,
+    prepared: PreparedBundle,
+    visible: impl FnOnce(),
+) -> Result<BundleOutcome, InteractionError> {
+    let PreparedBundle { kind, body } = prepared;
+    let entries = match body {
+        PreparedEntries::Transaction(planned) => {
+            run_transaction(services, context, planned, visible)?
+        }
+        PreparedEntries::Batch(raw_entries) => {
+            let results = raw_entries
+                .iter()
+                .enumerate()
+                .map(|(index, raw)| match parse_entry(index, raw) {
+                    Ok(entry) => run_batch_entry(services, context, entry),
+                    Err(error) => EntryResult::Failed(error),
+                })
+                .collect();
+            visible();
+            results
+        }
     };
     Ok(BundleOutcome { kind, entries })
 }
@@ -203,31 +260,45 @@ struct Planned {
     new_id: Option<ResourceId>,
 }
 
-fn run_transaction(
+/// Parses and plans the entries of a transaction (no database).
+fn plan_transaction(
     services: &Services,
-    context: &RequestContext,
     raw_entries: &[Value],
-) -> Result<Vec<EntryResult>, InteractionError> {
+) -> Result<Vec<Planned>, InteractionError> {
     let entries: Vec<Entry> = raw_entries
         .iter()
         .enumerate()
         .map(|(index, raw)| parse_entry(index, raw))
         .collect::<Result<_, _>>()?;
-    let mut planned = plan(services, entries)?;
+    let planned = plan(services, entries)?;
     check_distinct_targets(&planned)?;
-    let results = audit_trail::write_audited(services, context, |conn| {
-        resolve_references(conn, services, context, &mut planned)?;
-        let mut order: Vec<usize> = (0..planned.len()).collect();
-        order.sort_by_key(|&i| (planned[i].entry.method.rank(), i));
-        let mut results: Vec<Option<EntryResult>> = (0..planned.len()).map(|_| None).collect();
-        for i in order {
-            let item = &mut planned[i];
-            let result = run_planned(conn, services, context, item)
-                .map_err(|e| in_entry(e, item.entry.index))?;
-            results[i] = Some(result);
-        }
-        Ok::<_, InteractionError>(results)
-    })?;
+    Ok(planned)
+}
+
+fn run_transaction(
+    services: &Services,
+    context: &RequestContext,
+    mut planned: Vec<Planned>,
+    visible: impl FnOnce(),
+) -> Result<Vec<EntryResult>, InteractionError> {
+    let results = audit_trail::write_audited_then(
+        services,
+        context,
+        |conn| {
+            resolve_references(conn, services, context, &mut planned)?;
+            let mut order: Vec<usize> = (0..planned.len()).collect();
+            order.sort_by_key(|&i| (planned[i].entry.method.rank(), i));
+            let mut results: Vec<Option<EntryResult>> = (0..planned.len()).map(|_| None).collect();
+            for i in order {
+                let item = &mut planned[i];
+                let result = run_planned(conn, services, context, item)
+                    .map_err(|e| in_entry(e, item.entry.index))?;
+                results[i] = Some(result);
+            }
+            Ok::<_, InteractionError>(results)
+        },
+        visible,
+    )?;
     Ok(results
         .into_iter()
         .map(|r| r.unwrap_or(EntryResult::Deleted))

@@ -20,6 +20,7 @@ mod consent_scenarios_pdp;
 mod demo;
 mod examples;
 mod history;
+mod import;
 mod index;
 mod ins_lookup;
 mod issuers;

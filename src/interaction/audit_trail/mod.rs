@@ -269,11 +269,25 @@ pub(crate) fn write_audited<T>(
     context: &RequestContext,
     work: impl FnOnce(&mut Conn<'_>) -> Result<T, InteractionError>,
 ) -> Result<T, InteractionError> {
-    services.store.write(|conn| {
-        let value = work(conn)?;
-        record_in(conn, services, context)?;
-        Ok(value)
-    })
+    write_audited_then(services, context, work, || ())
+}
+
+/// `write_audited`, calling `visible` once the next writer sees the outcome
+/// (`Store::write_then`).
+pub(crate) fn write_audited_then<T>(
+    services: &Services,
+    context: &RequestContext,
+    work: impl FnOnce(&mut Conn<'_>) -> Result<T, InteractionError>,
+    visible: impl FnOnce(),
+) -> Result<T, InteractionError> {
+    services.store.write_then(
+        |conn| {
+            let value = work(conn)?;
+            record_in(conn, services, context)?;
+            Ok(value)
+        },
+        visible,
+    )
 }
 
 /// Runs `work` (an interaction), then stores the access events still pending (reads,
