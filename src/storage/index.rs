@@ -6,7 +6,9 @@
 
 use diesel::prelude::*;
 
-use super::composite_rows::composite_rows;
+#[cfg(feature = "postgres")]
+use super::combined::Combined;
+use super::composite_rows::{CompositeRow, composite_rows};
 use super::conn::{Conn, Link, on_conn};
 use super::error::StorageError;
 use super::schema::{
@@ -14,11 +16,15 @@ use super::schema::{
     search_number, search_position, search_quantity, search_reference, search_string, search_text,
     search_token, search_token_text, search_token_type, search_uri,
 };
-use super::text_position_rows::{position_rows, text_rows};
+use super::text_position_rows::{PositionRow, TextRow, position_rows, text_rows};
 use crate::search::extract::{IndexEntry, normalize};
 
-/// Rows per INSERT statement (keeps SQLite under its bound-variable limit).
+/// Rows per INSERT statement (PostgreSQL).
+#[cfg(feature = "postgres")]
 const CHUNK: usize = 500;
+/// The most columns of an index table (`search_composite`), to bound a statement's values.
+#[cfg(feature = "postgres")]
+const MOST_COLUMNS: usize = 17;
 
 /// Everything indexed for one resource version.
 #[derive(Debug, Clone, Copy)]
@@ -312,55 +318,80 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// Inserts `rows` into `$table`. SQLite runs one cached prepared statement per row (cheap
-/// in-process); PostgreSQL sends multi-row statements in chunks (fewer round trips).
-macro_rules! insert_all {
-    ($conn:expr, $table:expr, $rows:expr) => {{
-        match &mut $conn.link {
-            #[cfg(feature = "sqlite")]
-            Link::Sqlite(connection) => {
-                let c: &mut diesel::SqliteConnection = &mut **connection;
-                for row in &$rows {
-                    diesel::insert_into($table).values(row).execute(c)?;
-                }
-            }
-            #[cfg(feature = "postgres")]
-            Link::Postgres(connection) => {
-                let c: &mut diesel::PgConnection = &mut **connection;
-                for chunk in $rows.chunks(CHUNK) {
-                    diesel::insert_into($table).values(chunk).execute(c)?;
-                }
-            }
-        }
-    }};
+/// Applies `$each!(table, …)` to every index table (the list written once).
+macro_rules! every_index_table {
+    ($each:ident) => {
+        $each!(search_string);
+        $each!(search_token);
+        $each!(search_token_text);
+        $each!(search_token_type);
+        $each!(search_reference);
+        $each!(search_date);
+        $each!(search_number);
+        $each!(search_quantity);
+        $each!(search_uri);
+        $each!(search_composite);
+        $each!(search_text);
+        $each!(search_position);
+        $each!(resource_fact);
+        $each!(resource_compartment);
+        $each!(resource_label);
+    };
 }
 
-/// Deletes the rows of `res_type/res_id` from every index table.
+/// Deletes the rows of `res_type/res_id` from every index table (on PostgreSQL, in one
+/// statement).
 pub fn clear(conn: &mut Conn<'_>, res_type: &str, res_id: &str) -> Result<(), StorageError> {
-    macro_rules! delete_from {
-        ($table:ident) => {{
-            let rows = $table::table
-                .filter($table::res_type.eq(res_type))
-                .filter($table::res_id.eq(res_id));
-            on_conn!(conn, c => diesel::delete(rows).execute(c))?;
-        }};
+    match &mut conn.link {
+        #[cfg(feature = "sqlite")]
+        Link::Sqlite(connection) => {
+            let c: &mut diesel::SqliteConnection = connection;
+            macro_rules! delete_from {
+                ($table:ident) => {{
+                    let rows = $table::table
+                        .filter($table::res_type.eq(res_type))
+                        .filter($table::res_id.eq(res_id));
+                    diesel::delete(rows).execute(c)?;
+                }};
+            }
+            every_index_table!(delete_from);
+        }
+        #[cfg(feature = "postgres")]
+        Link::Postgres(connection) => {
+            let c: &mut diesel::PgConnection = connection;
+            let mut combined = Combined::default();
+            macro_rules! delete_from {
+                ($table:ident) => {{
+                    let rows = $table::table
+                        .filter($table::res_type.eq(res_type))
+                        .filter($table::res_id.eq(res_id));
+                    combined.push(c, diesel::delete(rows), 2)?;
+                }};
+            }
+            every_index_table!(delete_from);
+            combined.send(c)?;
+        }
     }
-    delete_from!(search_string);
-    delete_from!(search_token);
-    delete_from!(search_token_text);
-    delete_from!(search_token_type);
-    delete_from!(search_reference);
-    delete_from!(search_date);
-    delete_from!(search_number);
-    delete_from!(search_quantity);
-    delete_from!(search_uri);
-    delete_from!(search_composite);
-    delete_from!(search_text);
-    delete_from!(search_position);
-    delete_from!(resource_fact);
-    delete_from!(resource_compartment);
-    delete_from!(resource_label);
     Ok(())
+}
+
+/// The rows of every index table for one resource version, ready to insert.
+struct AllRows<'a> {
+    search_string: Vec<StringRow<'a>>,
+    search_token: Vec<TokenRow<'a>>,
+    search_token_text: Vec<TokenTextRow<'a>>,
+    search_token_type: Vec<TokenTypeRow<'a>>,
+    search_reference: Vec<ReferenceRow<'a>>,
+    search_date: Vec<DateRow<'a>>,
+    search_number: Vec<NumberRow<'a>>,
+    search_quantity: Vec<QuantityRow<'a>>,
+    search_uri: Vec<UriRow<'a>>,
+    search_composite: Vec<CompositeRow<'a>>,
+    search_text: Vec<TextRow<'a>>,
+    search_position: Vec<PositionRow<'a>>,
+    resource_fact: Vec<FactRow<'a>>,
+    resource_compartment: Vec<CompartmentRow<'a>>,
+    resource_label: Vec<LabelRow<'a>>,
 }
 
 /// Makes `rows` the index of `res_type/res_id`; `replacing` clears earlier rows first
@@ -379,6 +410,49 @@ pub fn replace(
     } else {
         Vec::new()
     };
+    let all = all_rows(res_type, res_id, index, &earlier_labels);
+    match &mut conn.link {
+        // One cached prepared statement per row: cheap in-process.
+        #[cfg(feature = "sqlite")]
+        Link::Sqlite(connection) => {
+            let c: &mut diesel::SqliteConnection = connection;
+            macro_rules! insert_rows {
+                ($table:ident) => {{
+                    for row in &all.$table {
+                        diesel::insert_into($table::table).values(row).execute(c)?;
+                    }
+                }};
+            }
+            every_index_table!(insert_rows);
+        }
+        // Multi-row statements, all the tables in one round trip.
+        #[cfg(feature = "postgres")]
+        Link::Postgres(connection) => {
+            let c: &mut diesel::PgConnection = connection;
+            let mut combined = Combined::default();
+            macro_rules! insert_rows {
+                ($table:ident) => {{
+                    for chunk in all.$table.chunks(CHUNK) {
+                        let statement = diesel::insert_into($table::table).values(chunk);
+                        combined.push(c, statement, chunk.len() * MOST_COLUMNS)?;
+                    }
+                }};
+            }
+            every_index_table!(insert_rows);
+            combined.send(c)?;
+        }
+    }
+    Ok(())
+}
+
+/// The index rows of `index` for `res_type/res_id`; a label already carried keeps the time
+/// it was set (`earlier_labels`).
+fn all_rows<'a>(
+    res_type: &'a str,
+    res_id: &'a str,
+    index: &'a IndexRows<'_>,
+    earlier_labels: &[(String, String, i64)],
+) -> AllRows<'a> {
     let mut rows = Rows::default();
     for entry in index.entries {
         rows.add(res_type, res_id, entry);
@@ -387,66 +461,61 @@ pub fn replace(
         .sort_by(|a, b| (a.param, a.system, a.code).cmp(&(b.param, b.system, b.code)));
     rows.tokens
         .dedup_by(|a, b| (a.param, a.system, a.code) == (b.param, b.system, b.code));
-    insert_all!(conn, search_string::table, rows.strings);
-    insert_all!(conn, search_token::table, rows.tokens);
-    insert_all!(conn, search_token_text::table, rows.token_texts);
-    insert_all!(conn, search_token_type::table, rows.token_types);
-    insert_all!(conn, search_reference::table, rows.references);
-    insert_all!(conn, search_date::table, rows.dates);
-    insert_all!(conn, search_number::table, rows.numbers);
-    insert_all!(conn, search_quantity::table, rows.quantities);
-    insert_all!(conn, search_uri::table, rows.uris);
-    let composites = composite_rows(res_type, res_id, index.entries);
-    insert_all!(conn, search_composite::table, composites);
-    let texts = text_rows(res_type, res_id, index.entries);
-    insert_all!(conn, search_text::table, texts);
-    let positions = position_rows(res_type, res_id, index.entries);
-    insert_all!(conn, search_position::table, positions);
     let mut patients: Vec<&String> = index.patients.iter().collect();
     patients.sort();
     patients.dedup();
-    let compartment: Vec<CompartmentRow<'_>> = patients
-        .into_iter()
-        .map(|patient_id| CompartmentRow {
-            res_type,
-            res_id,
-            patient_id,
-        })
-        .collect();
-    insert_all!(conn, resource_compartment::table, compartment);
     let mut labels: Vec<&(String, String)> = index.labels.iter().collect();
     labels.sort();
     labels.dedup();
-    let labels: Vec<LabelRow<'_>> = labels
-        .into_iter()
-        .map(|(system, code)| LabelRow {
-            res_type,
-            res_id,
-            system,
-            code,
-            set_at: earlier_labels
-                .iter()
-                .find(|(s, c, _)| s == system && c == code)
-                .map_or(index.version_time, |(_, _, set_at)| *set_at),
-        })
-        .collect();
-    insert_all!(conn, resource_label::table, labels);
     let mut facts: Vec<&(String, String, String, i64)> = index.facts.iter().collect();
     facts.sort();
     facts.dedup();
-    let facts: Vec<FactRow<'_>> = facts
-        .into_iter()
-        .map(|(kind, system, code, at)| FactRow {
-            res_type,
-            res_id,
-            kind,
-            system,
-            code,
-            at: *at,
-        })
-        .collect();
-    insert_all!(conn, resource_fact::table, facts);
-    Ok(())
+    AllRows {
+        search_string: rows.strings,
+        search_token: rows.tokens,
+        search_token_text: rows.token_texts,
+        search_token_type: rows.token_types,
+        search_reference: rows.references,
+        search_date: rows.dates,
+        search_number: rows.numbers,
+        search_quantity: rows.quantities,
+        search_uri: rows.uris,
+        search_composite: composite_rows(res_type, res_id, index.entries),
+        search_text: text_rows(res_type, res_id, index.entries),
+        search_position: position_rows(res_type, res_id, index.entries),
+        resource_fact: facts
+            .into_iter()
+            .map(|(kind, system, code, at)| FactRow {
+                res_type,
+                res_id,
+                kind,
+                system,
+                code,
+                at: *at,
+            })
+            .collect(),
+        resource_compartment: patients
+            .into_iter()
+            .map(|patient_id| CompartmentRow {
+                res_type,
+                res_id,
+                patient_id,
+            })
+            .collect(),
+        resource_label: labels
+            .into_iter()
+            .map(|(system, code)| LabelRow {
+                res_type,
+                res_id,
+                system,
+                code,
+                set_at: earlier_labels
+                    .iter()
+                    .find(|(s, c, _)| s == system && c == code)
+                    .map_or(index.version_time, |(_, _, set_at)| *set_at),
+            })
+            .collect(),
+    }
 }
 
 /// The patients whose compartment holds `res_type/res_id` (sorted).

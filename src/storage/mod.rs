@@ -3,6 +3,8 @@
 //! or HTTP; callers pass neutral filters.
 
 pub mod accounts;
+#[cfg(feature = "postgres")]
+mod combined;
 mod composite_rows;
 mod conn;
 mod error;
