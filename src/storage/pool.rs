@@ -172,31 +172,11 @@ fn open_sqlite(url: &str, _pool_size: u32) -> Result<Backend, StorageError> {
     Err(StorageError::UnsupportedUrl(url.to_owned()))
 }
 
-/// Sets up each PostgreSQL connection of the pool.
-#[cfg(feature = "postgres")]
-#[derive(Debug)]
-struct PostgresSetup;
-
-#[cfg(feature = "postgres")]
-impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PostgresSetup {
-    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
-        // Prepared statements keep their generic plan. Left to choose, PostgreSQL planned a
-        // search and the consent stamp lookup again at every execution (custom plans,
-        // 0.4-0.6 ms each, more than they take to run) because it judged their generic plans
-        // dearer; Carnet's SQL is written for generic plans (ids bound one by one in IN
-        // lists, prefixes as ranges on pattern operators, multi-column statistics on the
-        // index tables), and `tests/suite/search_plans.rs` checks their plans use indexes.
-        conn.batch_execute("SET plan_cache_mode = force_generic_plan")
-            .map_err(diesel::r2d2::Error::QueryError)
-    }
-}
-
 #[cfg(feature = "postgres")]
 fn open_postgres(url: &str, pool_size: u32) -> Result<Backend, StorageError> {
     let pool = Pool::builder()
         .max_size(pool_size.max(2))
         .connection_timeout(Duration::from_secs(30))
-        .connection_customizer(Box::new(PostgresSetup))
         .build(ConnectionManager::<PgConnection>::new(url))
         .map_err(|e| StorageError::Connection(e.to_string()))?;
     Ok(Backend::Postgres(pool))
