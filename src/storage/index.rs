@@ -169,32 +169,39 @@ struct LabelRow<'a> {
     set_at: i64,
 }
 
-/// The rows of every table for one resource, borrowed from its entries.
+/// The rows of every index table for one resource version, ready to insert.
 #[derive(Default)]
-struct Rows<'a> {
-    strings: Vec<StringRow<'a>>,
-    tokens: Vec<TokenRow<'a>>,
-    token_texts: Vec<TokenTextRow<'a>>,
-    token_types: Vec<TokenTypeRow<'a>>,
-    references: Vec<ReferenceRow<'a>>,
-    dates: Vec<DateRow<'a>>,
-    numbers: Vec<NumberRow<'a>>,
-    quantities: Vec<QuantityRow<'a>>,
-    uris: Vec<UriRow<'a>>,
+struct AllRows<'a> {
+    search_string: Vec<StringRow<'a>>,
+    search_token: Vec<TokenRow<'a>>,
+    search_token_text: Vec<TokenTextRow<'a>>,
+    search_token_type: Vec<TokenTypeRow<'a>>,
+    search_reference: Vec<ReferenceRow<'a>>,
+    search_date: Vec<DateRow<'a>>,
+    search_number: Vec<NumberRow<'a>>,
+    search_quantity: Vec<QuantityRow<'a>>,
+    search_uri: Vec<UriRow<'a>>,
+    search_composite: Vec<CompositeRow<'a>>,
+    search_text: Vec<TextRow<'a>>,
+    search_position: Vec<PositionRow<'a>>,
+    resource_fact: Vec<FactRow<'a>>,
+    resource_compartment: Vec<CompartmentRow<'a>>,
+    resource_label: Vec<LabelRow<'a>>,
 }
 
 fn text(value: &Option<String>) -> &str {
     value.as_deref().unwrap_or("")
 }
 
-impl<'a> Rows<'a> {
+impl<'a> AllRows<'a> {
+    /// Adds the rows of one search value.
     fn add(&mut self, res_type: &'a str, res_id: &'a str, entry: &'a IndexEntry) {
         match entry {
             IndexEntry::String {
                 param,
                 normalized,
                 exact,
-            } => self.strings.push(StringRow {
+            } => self.search_string.push(StringRow {
                 res_type,
                 res_id,
                 param,
@@ -209,7 +216,7 @@ impl<'a> Rows<'a> {
                 of_type,
             } => {
                 if !code.is_empty() {
-                    self.tokens.push(TokenRow {
+                    self.search_token.push(TokenRow {
                         res_type,
                         res_id,
                         param,
@@ -218,7 +225,7 @@ impl<'a> Rows<'a> {
                     });
                 }
                 if let Some(display) = display {
-                    self.token_texts.push(TokenTextRow {
+                    self.search_token_text.push(TokenTextRow {
                         res_type,
                         res_id,
                         param,
@@ -226,7 +233,7 @@ impl<'a> Rows<'a> {
                     });
                 }
                 if let Some((type_system, type_code)) = of_type {
-                    self.token_types.push(TokenTypeRow {
+                    self.search_token_type.push(TokenTypeRow {
                         res_type,
                         res_id,
                         param,
@@ -248,7 +255,7 @@ impl<'a> Rows<'a> {
                     Some((system, value)) => (text(system), value.as_str()),
                     None => ("", ""),
                 };
-                self.references.push(ReferenceRow {
+                self.search_reference.push(ReferenceRow {
                     res_type,
                     res_id,
                     param,
@@ -264,7 +271,7 @@ impl<'a> Rows<'a> {
                 param,
                 low_ms,
                 high_ms,
-            } => self.dates.push(DateRow {
+            } => self.search_date.push(DateRow {
                 res_type,
                 res_id,
                 param,
@@ -276,7 +283,7 @@ impl<'a> Rows<'a> {
                 value,
                 low,
                 high,
-            } => self.numbers.push(NumberRow {
+            } => self.search_number.push(NumberRow {
                 res_type,
                 res_id,
                 param,
@@ -292,7 +299,7 @@ impl<'a> Rows<'a> {
                 system,
                 code,
                 unit,
-            } => self.quantities.push(QuantityRow {
+            } => self.search_quantity.push(QuantityRow {
                 res_type,
                 res_id,
                 param,
@@ -303,7 +310,7 @@ impl<'a> Rows<'a> {
                 code: text(code),
                 unit: text(unit),
             }),
-            IndexEntry::Uri { param, value } => self.uris.push(UriRow {
+            IndexEntry::Uri { param, value } => self.search_uri.push(UriRow {
                 res_type,
                 res_id,
                 param,
@@ -375,25 +382,6 @@ pub fn clear(conn: &mut Conn<'_>, res_type: &str, res_id: &str) -> Result<(), St
     Ok(())
 }
 
-/// The rows of every index table for one resource version, ready to insert.
-struct AllRows<'a> {
-    search_string: Vec<StringRow<'a>>,
-    search_token: Vec<TokenRow<'a>>,
-    search_token_text: Vec<TokenTextRow<'a>>,
-    search_token_type: Vec<TokenTypeRow<'a>>,
-    search_reference: Vec<ReferenceRow<'a>>,
-    search_date: Vec<DateRow<'a>>,
-    search_number: Vec<NumberRow<'a>>,
-    search_quantity: Vec<QuantityRow<'a>>,
-    search_uri: Vec<UriRow<'a>>,
-    search_composite: Vec<CompositeRow<'a>>,
-    search_text: Vec<TextRow<'a>>,
-    search_position: Vec<PositionRow<'a>>,
-    resource_fact: Vec<FactRow<'a>>,
-    resource_compartment: Vec<CompartmentRow<'a>>,
-    resource_label: Vec<LabelRow<'a>>,
-}
-
 /// Makes `rows` the index of `res_type/res_id`; `replacing` clears earlier rows first
 /// (false for a resource that never had any).
 pub fn replace(
@@ -453,13 +441,13 @@ fn all_rows<'a>(
     index: &'a IndexRows<'_>,
     earlier_labels: &[(String, String, i64)],
 ) -> AllRows<'a> {
-    let mut rows = Rows::default();
+    let mut rows = AllRows::default();
     for entry in index.entries {
         rows.add(res_type, res_id, entry);
     }
-    rows.tokens
+    rows.search_token
         .sort_by(|a, b| (a.param, a.system, a.code).cmp(&(b.param, b.system, b.code)));
-    rows.tokens
+    rows.search_token
         .dedup_by(|a, b| (a.param, a.system, a.code) == (b.param, b.system, b.code));
     let mut patients: Vec<&String> = index.patients.iter().collect();
     patients.sort();
@@ -471,15 +459,6 @@ fn all_rows<'a>(
     facts.sort();
     facts.dedup();
     AllRows {
-        search_string: rows.strings,
-        search_token: rows.tokens,
-        search_token_text: rows.token_texts,
-        search_token_type: rows.token_types,
-        search_reference: rows.references,
-        search_date: rows.dates,
-        search_number: rows.numbers,
-        search_quantity: rows.quantities,
-        search_uri: rows.uris,
         search_composite: composite_rows(res_type, res_id, index.entries),
         search_text: text_rows(res_type, res_id, index.entries),
         search_position: position_rows(res_type, res_id, index.entries),
@@ -515,6 +494,7 @@ fn all_rows<'a>(
                     .map_or(index.version_time, |(_, _, set_at)| *set_at),
             })
             .collect(),
+        ..rows
     }
 }
 
