@@ -11,7 +11,6 @@ mod turns;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -147,36 +146,44 @@ fn import_files(
         .min(files.len());
     let next_file = AtomicUsize::new(0);
     let turns = Turns::default();
-    let outcomes: Mutex<Vec<Option<FileOutcome>>> =
-        Mutex::new(files.iter().map(|_| None).collect());
     let written = AtomicUsize::new(0);
+    let mut outcomes: Vec<FileOutcome> = files
+        .iter()
+        .map(|_| Err("the file was not imported".to_owned()))
+        .collect();
     std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let index = next_file.fetch_add(1, Ordering::SeqCst);
-                    let Some(path) = files.get(index) else {
-                        break;
-                    };
-                    let outcome = import_file(services, path, turns.of(index));
-                    if let Ok((count, _)) = &outcome {
-                        let total = written.fetch_add(*count, Ordering::SeqCst) + count;
-                        progress.set_message(format!("{total} resources"));
+        let workers: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next_file.fetch_add(1, Ordering::SeqCst);
+                        let Some(path) = files.get(index) else {
+                            break;
+                        };
+                        let outcome = import_file(services, path, turns.of(index));
+                        if let Ok((count, _)) = &outcome {
+                            let total = written.fetch_add(*count, Ordering::SeqCst) + count;
+                            progress.set_message(format!("{total} resources"));
+                        }
+                        progress.inc(1);
+                        done.push((index, outcome));
                     }
-                    progress.inc(1);
-                    if let Ok(mut outcomes) = outcomes.lock() {
-                        outcomes[index] = Some(outcome);
-                    }
-                }
-            });
+                    done
+                })
+            })
+            .collect();
+        for worker in workers {
+            let Ok(done) = worker.join() else {
+                log::error!("an import worker panicked: its files are reported as not imported");
+                continue;
+            };
+            for (index, outcome) in done {
+                outcomes[index] = outcome;
+            }
         }
     });
     outcomes
-        .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .into_iter()
-        .map(|outcome| outcome.unwrap_or_else(|| Err("the file was not imported".to_owned())))
-        .collect()
 }
 
 /// Imports one file when it is `turn`'s time to write; returns (resources written, batch
