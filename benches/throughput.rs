@@ -91,6 +91,7 @@ fn bench_backend(label: &str, database_url: &str, data_dir: &Path, seconds: u64)
             ids.push(id);
         }
     }
+    assert_eq!(ids.len(), 200, "the patients read and searched were not all created");
     let ids = Arc::new(ids);
     let read: Work = {
         let ids = ids.clone();
@@ -128,7 +129,9 @@ fn bench_backend(label: &str, database_url: &str, data_dir: &Path, seconds: u64)
         ));
     }
     // W4's second query: a patient's documents of one type. Five documents per patient
-    // (two types) for the 200 patients read above.
+    // (two types) for the 200 patients read above. A new connection: the server has
+    // closed the first one, idle through the phases above (its creates would all fail).
+    let mut setup = Client::connect(port, &token).expect("connect");
     for (n, id) in ids.iter().enumerate() {
         for d in 0..5 {
             let code = if d % 2 == 0 { "11488-4" } else { "34112-3" };
@@ -138,7 +141,11 @@ fn bench_backend(label: &str, database_url: &str, data_dir: &Path, seconds: u64)
                 "date": format!("2024-0{}-1{}T10:00:00+01:00", 1 + d % 9, n % 10),
                 "content": [{"attachment": {"contentType": "text/plain", "data": "Ym9uam91cg=="}}]});
             let body = serde_json::to_vec(&document).unwrap_or_default();
-            let _ = setup.call("POST", "/fhir/DocumentReference", Some(&body));
+            let created = setup.call("POST", "/fhir/DocumentReference", Some(&body));
+            assert!(
+                matches!(created, Ok((201, _))),
+                "creating the documents searched: {created:?}"
+            );
         }
     }
     // The planner's statistics as autovacuum keeps them on a running server (PostgreSQL;
