@@ -91,7 +91,11 @@ fn bench_backend(label: &str, database_url: &str, data_dir: &Path, seconds: u64)
             ids.push(id);
         }
     }
-    assert_eq!(ids.len(), 200, "the patients read and searched were not all created");
+    assert_eq!(
+        ids.len(),
+        200,
+        "the patients read and searched were not all created"
+    );
     let ids = Arc::new(ids);
     let read: Work = {
         let ids = ids.clone();

@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use super::conn::Conn;
+use super::conn::{Conn, Link};
 use super::error::StorageError;
 use super::search::sql::Sql;
 use super::stored_facts::{FactRow, load_fact_rows};
@@ -135,28 +135,7 @@ pub fn stamps_and_sharing(
         found.sharing.dedup();
         return Ok(found);
     }
-    let mut listed = Sql::new("");
-    listed.texts(patients.iter().cloned());
-    let mut sql = stamp_rows(&listed);
-    if let Some(types) = sharing_types {
-        sql.push(&format!(
-            " UNION ALL SELECT DISTINCT {SHARING}, o.patient_id, NULL, NULL, CAST(0 AS BIGINT) \
-             FROM resource_compartment n JOIN resource_compartment o \
-             ON o.res_type = n.res_type AND o.res_id = n.res_id \
-             WHERE n.patient_id IN ("
-        ));
-        sql.append(listed.clone());
-        sql.push(") AND o.patient_id NOT IN (");
-        sql.append(listed);
-        sql.push(")");
-        if !types.is_empty() {
-            // (with the patient, the type bounds the scan of the compartment index, past
-            // the record's many AuditEvents)
-            sql.push(" AND n.res_type IN (");
-            sql.texts(types.iter().cloned());
-            sql.push(")");
-        }
-    }
+    let sql = stamps_and_sharing_sql(patients, sharing_types, CompartmentIndex::of(conn));
     let rows = load_fact_rows(conn, &sql)?;
     collect_stamps(&rows, &mut found.stamps);
     found.sharing = rows
@@ -167,4 +146,113 @@ pub fn stamps_and_sharing(
     found.sharing.sort();
     found.sharing.dedup();
     Ok(found)
+}
+
+/// How the search for records sharing a resource names the index of a patient's
+/// compartment rows.
+#[derive(Clone, Copy)]
+enum CompartmentIndex {
+    /// SQLite, which would rather walk every row of the searched types (the primary key's
+    /// first column) than its patients' rows, and must be told (`INDEXED BY`).
+    Named,
+    /// PostgreSQL, which picks it from its statistics.
+    Chosen,
+}
+
+impl CompartmentIndex {
+    fn of(conn: &Conn<'_>) -> CompartmentIndex {
+        match &conn.link {
+            #[cfg(feature = "sqlite")]
+            Link::Sqlite(_) => CompartmentIndex::Named,
+            #[cfg(feature = "postgres")]
+            Link::Postgres(_) => CompartmentIndex::Chosen,
+        }
+    }
+}
+
+/// The statement of `stamps_and_sharing` for `patients` (at most
+/// `MOST_PATIENTS_PER_QUERY`).
+fn stamps_and_sharing_sql(
+    patients: &[String],
+    sharing_types: Option<&[String]>,
+    index: CompartmentIndex,
+) -> Sql {
+    let mut listed = Sql::new("");
+    listed.texts(patients.iter().cloned());
+    let mut sql = stamp_rows(&listed);
+    if let Some(types) = sharing_types {
+        // The named patients' rows (`n`) drive, through the patient index: left to
+        // itself, SQLite walked every row of the searched types (of `o`, or of `n` by its
+        // primary key), a cost growing with the whole database. `CROSS JOIN` keeps its
+        // join order; PostgreSQL plans it as any inner join.
+        let indexed = match index {
+            CompartmentIndex::Named => " INDEXED BY resource_compartment_patient",
+            CompartmentIndex::Chosen => "",
+        };
+        sql.push(&format!(
+            " UNION ALL SELECT DISTINCT {SHARING}, o.patient_id, NULL, NULL, CAST(0 AS BIGINT) \
+             FROM resource_compartment n{indexed} CROSS JOIN resource_compartment o \
+             WHERE o.res_type = n.res_type AND o.res_id = n.res_id AND n.patient_id IN ("
+        ));
+        sql.append(listed.clone());
+        sql.push(") AND o.patient_id NOT IN (");
+        sql.append(listed);
+        sql.push(")");
+        if !types.is_empty() {
+            // (with the patient, the type bounds the scan of the compartment index, past
+            // the record's many AuditEvents; written as names, the types let PostgreSQL
+            // keep one generic plan for the statement: planning it took three times its run)
+            sql.push(" AND n.res_type IN (");
+            sql.type_names(types);
+            sql.push(")");
+        }
+    }
+    sql
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::*;
+    use crate::storage::Store;
+    use crate::storage::search::sql::load_plan;
+
+    #[test]
+    fn the_named_patients_drive_the_search_for_records_sharing_a_resource() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+        let store = Store::open(&url, 2).unwrap();
+        store.migrate().unwrap();
+        let types = ["DocumentReference".to_owned()];
+        for patients in [
+            vec!["p1".to_owned()],
+            vec!["p1".to_owned(), "p2".to_owned()],
+        ] {
+            for sharing_types in [&types[..], &[]] {
+                let mut explain = Sql::new("EXPLAIN QUERY PLAN ");
+                explain.append(stamps_and_sharing_sql(
+                    &patients,
+                    Some(sharing_types),
+                    CompartmentIndex::Named,
+                ));
+                let plan: Vec<String> = store
+                    .read(|conn| load_plan(conn, &explain))
+                    .unwrap()
+                    .into_iter()
+                    .map(|line| line.trim().to_owned())
+                    .collect();
+                let position = |table: &str| {
+                    plan.iter()
+                        .position(|line| line.starts_with(&format!("SEARCH {table} ")))
+                };
+                let (Some(named), Some(others)) = (position("n"), position("o")) else {
+                    panic!("no search of the compartment index in {plan:#?}");
+                };
+                assert!(
+                    named < others
+                        && plan[named].contains("resource_compartment_patient (patient_id=?"),
+                    "{plan:#?}"
+                );
+            }
+        }
+    }
 }

@@ -227,6 +227,18 @@ fn dialect_of(conn: &Conn<'_>) -> Dialect {
     }
 }
 
+/// Appends ` LIMIT n`. On SQLite the number is written into the statement: its planner
+/// reads the value of a bound `LIMIT` (the bundled SQLite 3.53), so that binding one again,
+/// even to the same value, expires the statement and every run compiled it anew (a fifth
+/// of a search's time). The page sizes are few, and so are the statements prepared. Bound
+/// on PostgreSQL, where the page size must not shape a plan kept for every page size.
+fn push_limit(sql: &mut Sql, dialect: Dialect, limit: i64) {
+    match dialect {
+        Dialect::Sqlite => sql.push(&format!(" LIMIT {limit}")),
+        Dialect::Postgres => sql.push(" LIMIT ").int(limit),
+    };
+}
+
 /// Runs `query` and loads the page asked for.
 pub fn search(
     conn: &mut Conn<'_>,
@@ -238,7 +250,8 @@ pub fn search(
     // The terminology of `:in`, `:not-in`, `:above`, `:below`, resolved once for the
     // count and the page.
     let terms = terminology::resolve(conn, &query.criteria)?;
-    let filter = where_clause(query, access, dialect_of(conn), terms, now_ms)?;
+    let dialect = dialect_of(conn);
+    let filter = where_clause(query, access, dialect, terms, now_ms)?;
     let count_all = |conn: &mut Conn<'_>| -> Result<Option<i64>, StorageError> {
         if !page.with_total {
             return Ok(None);
@@ -272,10 +285,8 @@ pub fn search(
             select.append(keyset::beyond(&keys, cursor, forward));
         }
     }
-    select
-        .push(&keyset::order_by(&keys, forward))
-        .push(" LIMIT ")
-        .int(page.count + 1);
+    select.push(&keyset::order_by(&keys, forward));
+    push_limit(&mut select, dialect, page.count + 1);
     if let PagePosition::Offset(offset) = page.position {
         select.push(" OFFSET ").int(offset);
     }

@@ -72,6 +72,23 @@ impl Sql {
         self
     }
 
+    /// Appends the inside of an `IN (…)` of resource type names, written into the text
+    /// when every one is a type name (letters only, as the registry's are; bound
+    /// otherwise). PostgreSQL then estimates the rows of those types from its statistics
+    /// even in the statement's generic plan, and may keep that plan instead of planning
+    /// every run anew. The types searched are few, and so are the statements prepared.
+    pub fn type_names(&mut self, types: &[String]) -> &mut Sql {
+        let names = !types.is_empty()
+            && types
+                .iter()
+                .all(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphabetic()));
+        if !names {
+            return self.texts(types.iter().cloned());
+        }
+        let quoted: Vec<String> = types.iter().map(|t| format!("'{t}'")).collect();
+        self.push(&quoted.join(", "))
+    }
+
     /// Appends another fragment with its binds.
     pub fn append(&mut self, other: Sql) -> &mut Sql {
         self.text.push_str(&other.text);
@@ -300,5 +317,24 @@ mod tests {
         assert_eq!(sql.binds, vec![Bind::Text("x".into()), Bind::BigInt(2)]);
         let joined = Sql::join(vec![Sql::new("p"), Sql::new("q")], " OR ");
         assert_eq!(joined.text, "(p OR q)");
+    }
+
+    #[test]
+    fn type_names_are_written_only_when_every_one_is_a_name() {
+        let types = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let mut sql = Sql::new("");
+        sql.type_names(&types(&["DocumentReference", "Patient"]));
+        assert_eq!(sql.text, "'DocumentReference', 'Patient'");
+        assert!(sql.binds.is_empty());
+        for odd in [
+            &["Patient", "x' OR '1'='1"][..],
+            &["Patient", ""],
+            &["Obs1"],
+        ] {
+            let mut sql = Sql::new("");
+            sql.type_names(&types(odd));
+            assert_eq!(sql.binds.len(), odd.len(), "{odd:?} bound");
+            assert!(!sql.text.contains('\''), "{odd:?}: {}", sql.text);
+        }
     }
 }
