@@ -6,7 +6,7 @@
 
 use diesel::prelude::*;
 
-use super::conn::{Conn, Link, on_conn};
+use super::conn::{Conn, Link, first_row, on_conn};
 use super::error::StorageError;
 use super::schema::{accounts, login_challenges};
 
@@ -52,7 +52,7 @@ pub fn insert_account(conn: &mut Conn<'_>, row: &AccountRow) -> Result<(), Stora
 /// The account of a normalised identifier.
 pub fn account(conn: &mut Conn<'_>, identifier: &str) -> Result<Option<AccountRow>, StorageError> {
     let query = accounts::table.filter(accounts::identifier.eq(identifier));
-    Ok(on_conn!(conn, c => query.select(AccountRow::as_select()).first(c).optional())?)
+    Ok(on_conn!(conn, c => query.select(AccountRow::as_select()).load(c).map(first_row))?)
 }
 
 /// The account of a normalised identifier, its row locked until the transaction ends
@@ -66,15 +66,15 @@ pub fn account_for_update(
         Link::Sqlite(c) => accounts::table
             .filter(accounts::identifier.eq(identifier))
             .select(AccountRow::as_select())
-            .first(&mut **c)
-            .optional(),
+            .load(&mut **c)
+            .map(first_row),
         #[cfg(feature = "postgres")]
         Link::Postgres(c) => accounts::table
             .filter(accounts::identifier.eq(identifier))
             .select(AccountRow::as_select())
             .for_update()
-            .first(&mut **c)
-            .optional(),
+            .load(&mut **c)
+            .map(first_row),
     };
     Ok(row?)
 }
@@ -85,7 +85,7 @@ pub fn account_by_subject(
     subject: &str,
 ) -> Result<Option<AccountRow>, StorageError> {
     let query = accounts::table.filter(accounts::subject.eq(subject));
-    Ok(on_conn!(conn, c => query.select(AccountRow::as_select()).first(c).optional())?)
+    Ok(on_conn!(conn, c => query.select(AccountRow::as_select()).load(c).map(first_row))?)
 }
 
 /// Every account, by identifier.
@@ -164,7 +164,7 @@ pub fn insert_challenge(conn: &mut Conn<'_>, row: &ChallengeRow) -> Result<(), S
 /// A challenge by its id.
 pub fn challenge(conn: &mut Conn<'_>, id: &str) -> Result<Option<ChallengeRow>, StorageError> {
     let query = login_challenges::table.filter(login_challenges::id.eq(id));
-    Ok(on_conn!(conn, c => query.select(ChallengeRow::as_select()).first(c).optional())?)
+    Ok(on_conn!(conn, c => query.select(ChallengeRow::as_select()).load(c).map(first_row))?)
 }
 
 /// Marks every open challenge of an account used (a new code replaces the old ones).

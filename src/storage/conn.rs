@@ -48,6 +48,14 @@ macro_rules! on_conn {
 }
 pub(crate) use on_conn;
 
+/// The first of `rows`. Keyed lookups load their row instead of asking diesel for
+/// `.first()`, whose `LIMIT` is a bound value: the bundled SQLite reads that value when it
+/// compiles the statement, so binding it again expires the cached statement and every run
+/// compiled it anew.
+pub(crate) fn first_row<T>(rows: Vec<T>) -> Option<T> {
+    rows.into_iter().next()
+}
+
 /// The database: a pool of one backend, with read and transactional write access.
 #[derive(Clone)]
 pub struct Store {

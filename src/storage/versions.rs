@@ -5,7 +5,7 @@
 
 use diesel::prelude::*;
 
-use super::conn::{Conn, on_conn};
+use super::conn::{Conn, first_row, on_conn};
 use super::error::StorageError;
 use super::schema::{current_resources, resource_versions};
 
@@ -103,7 +103,7 @@ pub fn current(
     let query = current_resources::table
         .filter(current_resources::res_type.eq(res_type))
         .filter(current_resources::res_id.eq(res_id));
-    Ok(on_conn!(conn, c => query.select(CurrentRow::as_select()).first(c).optional())?)
+    Ok(on_conn!(conn, c => query.select(CurrentRow::as_select()).load(c).map(first_row))?)
 }
 
 /// One given version of `res_type/res_id`.
@@ -117,7 +117,7 @@ pub fn version(
         .filter(resource_versions::res_type.eq(res_type))
         .filter(resource_versions::res_id.eq(res_id))
         .filter(resource_versions::version_id.eq(version_id));
-    Ok(on_conn!(conn, c => query.select(VersionRow::as_select()).first(c).optional())?)
+    Ok(on_conn!(conn, c => query.select(VersionRow::as_select()).load(c).map(first_row))?)
 }
 
 /// Who wrote the first version of `res_type/res_id` (the subject's reference), if known.
@@ -131,7 +131,7 @@ pub fn creator(
         .filter(resource_versions::res_id.eq(res_id))
         .filter(resource_versions::version_id.eq(1))
         .select(resource_versions::author);
-    Ok(on_conn!(conn, c => query.first::<Option<String>>(c).optional())?.flatten())
+    Ok(on_conn!(conn, c => query.load::<Option<String>>(c).map(first_row))?.flatten())
 }
 
 /// Stores `new` as a version and makes it current. Fails with `VersionConflict` when the
