@@ -112,7 +112,9 @@ pub fn import_paths(services: &Services, paths: &[PathBuf], show_progress: bool)
     {
         progress.set_style(style);
     }
-    let outcomes = import_files(services, &files, &progress);
+    let outcomes = services
+        .store
+        .bulk_load(|| import_files(services, &files, &progress));
     for (path, outcome) in files.iter().zip(outcomes) {
         match outcome {
             Ok((written, failed)) => {

@@ -141,6 +141,34 @@ impl Store {
         self.write_then(work, || ())
     }
 
+    /// Runs `work`, a bulk load (`carnet import`), with SQLite's writer checkpointing its
+    /// log every 4,000 pages (16 MB) instead of SQLite's 1,000: the checkpoint runs inside
+    /// the commit that crosses the mark, while the next batch waits, and larger ones
+    /// rewrite the hot index pages less often (25,000 resources: 1,270-1,470 -> 1,660
+    /// resources/s). Not for serving: a larger checkpoint is a longer stall for whoever
+    /// waits on that commit. Nothing changes on PostgreSQL.
+    pub fn bulk_load<T>(&self, work: impl FnOnce() -> T) -> T {
+        let set = |pages: u32| {
+            #[cfg(feature = "sqlite")]
+            if let Backend::Sqlite { writer, .. } = &self.backend {
+                let pragma = format!("PRAGMA wal_autocheckpoint = {pages};");
+                let outcome = writer.run(|c| {
+                    diesel::connection::SimpleConnection::batch_execute(c, &pragma)
+                        .map_err(StorageError::from)
+                });
+                if let Err(e) = outcome {
+                    log::warn!("SQLite checkpoint interval not set to {pages} pages: {e}");
+                }
+            }
+            #[cfg(not(feature = "sqlite"))]
+            let _ = pages;
+        };
+        set(4_000);
+        let outcome = work();
+        set(1_000);
+        outcome
+    }
+
     /// Announces a writer that will call `write_then` soon, in order after others (a file
     /// of `carnet import` ready to write): on SQLite, writers before it leave their commit
     /// to it, so that a stream of ordered writers shares commits (and their fsyncs). The

@@ -155,11 +155,6 @@ fn open_sqlite(url: &str, pool_size: u32) -> Result<Backend, StorageError> {
     let mut writer =
         SqliteConnection::establish(path).map_err(|e| StorageError::Connection(e.to_string()))?;
     configure_sqlite(&mut writer)?;
-    // The writer checkpoints the log (into the database file, synced) inside the commit
-    // that takes it past this many pages, while the writers of the next batch wait: every
-    // 16 MB rather than SQLite's 4 MB, which rewrites the hot index pages less often
-    // (`carnet import` of 25,000 resources: 1,270-1,470 -> 1,660 resources/s).
-    writer.batch_execute("PRAGMA wal_autocheckpoint = 4000;")?;
     let pool = Pool::builder()
         .max_size(pool_size.max(2))
         .connection_timeout(Duration::from_secs(30))
