@@ -16,9 +16,10 @@
 
 use std::collections::HashMap;
 
-use super::conn::{Conn, Link};
+use super::conn::Conn;
 use super::error::StorageError;
 use super::search::sql::Sql;
+use super::search::{Dialect, dialect_of};
 use super::stored_facts::{FactRow, load_fact_rows};
 
 /// What a record's stamp is made of.
@@ -135,7 +136,7 @@ pub fn stamps_and_sharing(
         found.sharing.dedup();
         return Ok(found);
     }
-    let sql = stamps_and_sharing_sql(patients, sharing_types, CompartmentIndex::of(conn));
+    let sql = stamps_and_sharing_sql(patients, sharing_types, dialect_of(conn));
     let rows = load_fact_rows(conn, &sql)?;
     collect_stamps(&rows, &mut found.stamps);
     found.sharing = rows
@@ -148,34 +149,12 @@ pub fn stamps_and_sharing(
     Ok(found)
 }
 
-/// How the search for records sharing a resource names the index of a patient's
-/// compartment rows.
-#[derive(Clone, Copy)]
-enum CompartmentIndex {
-    /// SQLite, which would rather walk every row of the searched types (the primary key's
-    /// first column) than its patients' rows, and must be told (`INDEXED BY`).
-    Named,
-    /// PostgreSQL, which picks it from its statistics.
-    Chosen,
-}
-
-impl CompartmentIndex {
-    fn of(conn: &Conn<'_>) -> CompartmentIndex {
-        match &conn.link {
-            #[cfg(feature = "sqlite")]
-            Link::Sqlite(_) => CompartmentIndex::Named,
-            #[cfg(feature = "postgres")]
-            Link::Postgres(_) => CompartmentIndex::Chosen,
-        }
-    }
-}
-
 /// The statement of `stamps_and_sharing` for `patients` (at most
 /// `MOST_PATIENTS_PER_QUERY`).
 fn stamps_and_sharing_sql(
     patients: &[String],
     sharing_types: Option<&[String]>,
-    index: CompartmentIndex,
+    dialect: Dialect,
 ) -> Sql {
     let mut listed = Sql::new("");
     listed.texts(patients.iter().cloned());
@@ -183,11 +162,12 @@ fn stamps_and_sharing_sql(
     if let Some(types) = sharing_types {
         // The named patients' rows (`n`) drive, through the patient index: left to
         // itself, SQLite walked every row of the searched types (of `o`, or of `n` by its
-        // primary key), a cost growing with the whole database. `CROSS JOIN` keeps its
-        // join order; PostgreSQL plans it as any inner join.
-        let indexed = match index {
-            CompartmentIndex::Named => " INDEXED BY resource_compartment_patient",
-            CompartmentIndex::Chosen => "",
+        // primary key), a cost growing with the whole database, and must be told
+        // (`INDEXED BY`; `CROSS JOIN` keeps its join order). PostgreSQL picks the index
+        // from its statistics and plans the join as any inner join.
+        let indexed = match dialect {
+            Dialect::Sqlite => " INDEXED BY resource_compartment_patient",
+            Dialect::Postgres => "",
         };
         sql.push(&format!(
             " UNION ALL SELECT DISTINCT {SHARING}, o.patient_id, NULL, NULL, CAST(0 AS BIGINT) \
@@ -232,7 +212,7 @@ mod tests {
                 explain.append(stamps_and_sharing_sql(
                     &patients,
                     Some(sharing_types),
-                    CompartmentIndex::Named,
+                    Dialect::Sqlite,
                 ));
                 let plan: Vec<String> = store
                     .read(|conn| load_plan(conn, &explain))

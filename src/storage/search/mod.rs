@@ -21,7 +21,8 @@ pub use sql::FoundRow;
 use std::collections::HashSet;
 
 use keyset::{SortColumn, SortKind};
-use predicate::{Aliases, Dialect, criterion};
+pub(crate) use predicate::Dialect;
+use predicate::{Aliases, criterion};
 use sql::{Sql, load_count, load_found};
 
 use super::conn::{Conn, Link};
@@ -218,7 +219,7 @@ fn sort_columns(query: &SearchQuery) -> Result<Vec<SortColumn>, StorageError> {
     query.result.sort.iter().map(sort_column).collect()
 }
 
-fn dialect_of(conn: &Conn<'_>) -> Dialect {
+pub(crate) fn dialect_of(conn: &Conn<'_>) -> Dialect {
     match &conn.link {
         #[cfg(feature = "sqlite")]
         Link::Sqlite(_) => Dialect::Sqlite,
@@ -340,10 +341,8 @@ pub fn explain(
     select
         .push(SELECT)
         .append(where_clause(query, access, dialect, terms, now_ms)?);
-    select
-        .push(&keyset::order_by(&keys, true))
-        .push(" LIMIT ")
-        .int(count + 1);
+    select.push(&keyset::order_by(&keys, true));
+    push_limit(&mut select, dialect, count + 1);
     sql::load_plan(conn, &select)
 }
 
