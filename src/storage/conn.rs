@@ -148,25 +148,19 @@ impl Store {
     /// resources/s). Not for serving: a larger checkpoint is a longer stall for whoever
     /// waits on that commit. Nothing changes on PostgreSQL.
     pub fn bulk_load<T>(&self, work: impl FnOnce() -> T) -> T {
-        let set = |pages: u32| {
-            #[cfg(feature = "sqlite")]
-            if let Backend::Sqlite { writer, .. } = &self.backend {
-                let pragma = format!("PRAGMA wal_autocheckpoint = {pages};");
-                let outcome = writer.run(|c| {
-                    diesel::connection::SimpleConnection::batch_execute(c, &pragma)
-                        .map_err(StorageError::from)
-                });
-                if let Err(e) = outcome {
+        #[cfg(feature = "sqlite")]
+        if let Backend::Sqlite { writer, .. } = &self.backend {
+            let set = |pages: u32| {
+                if let Err(e) = writer.checkpoint_every(pages) {
                     log::warn!("SQLite checkpoint interval not set to {pages} pages: {e}");
                 }
-            }
-            #[cfg(not(feature = "sqlite"))]
-            let _ = pages;
-        };
-        set(4_000);
-        let outcome = work();
-        set(1_000);
-        outcome
+            };
+            set(4_000);
+            let outcome = work();
+            set(1_000);
+            return outcome;
+        }
+        work()
     }
 
     /// Announces a writer that will call `write_then` soon, in order after others (a file

@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use diesel::SqliteConnection;
-use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, Connection, SimpleConnection, TransactionManager,
+};
 
 use super::error::StorageError;
 
@@ -137,6 +139,15 @@ impl GroupCommit {
             return Err(E::from(StorageError::Busy));
         }
         outcome
+    }
+
+    /// Makes the writer checkpoint the log inside the commit that takes it past `pages`
+    /// pages (SQLite's `wal_autocheckpoint`; 1,000 by default).
+    pub fn checkpoint_every(&self, pages: u32) -> Result<(), StorageError> {
+        self.run(|c| {
+            c.batch_execute(&format!("PRAGMA wal_autocheckpoint = {pages};"))
+                .map_err(StorageError::from)
+        })
     }
 
     /// Tells the writers that one more is coming (an ordered writer waiting for its turn,
