@@ -37,9 +37,13 @@ impl ResourceId {
         is_valid_id(text).then(|| ResourceId(text.to_owned()))
     }
 
-    /// A new server-assigned id.
+    /// A new server-assigned id: a UUID version 7, whose text sorts in the order the ids
+    /// were made (a millisecond timestamp first, then a counter within the process). Every
+    /// index keyed by resource id then takes new resources at its end, instead of on a
+    /// random page of a large tree (`carnet import` of server-assigned ids: about 2.5x
+    /// faster on SQLite at 25,000 resources; see ARCHITECTURE.md).
     pub fn generate() -> ResourceId {
-        ResourceId(uuid::Uuid::new_v4().to_string())
+        ResourceId(uuid::Uuid::now_v7().to_string())
     }
 
     pub fn as_str(&self) -> &str {
@@ -95,6 +99,15 @@ mod tests {
         assert!(ResourceId::parse(&"a".repeat(64)).is_some());
         assert!(ResourceId::parse(&"a".repeat(65)).is_none());
         assert!(ResourceId::parse(ResourceId::generate().as_str()).is_some());
+    }
+
+    #[test]
+    fn generated_ids_sort_in_the_order_they_were_made() {
+        let ids: Vec<ResourceId> = (0..1000).map(|_| ResourceId::generate()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted, ids);
     }
 
     #[test]
