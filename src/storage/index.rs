@@ -433,6 +433,30 @@ pub fn replace(
     Ok(())
 }
 
+/// Keeps each reference row once. A reference without version is dropped when the same
+/// parameter also names a version of the same resource (a search AuditEvent names each
+/// patient and the version of each Patient it returned): a search for the resource finds
+/// the versioned row (only a search naming a version compares versions), and includes,
+/// chains and `_has` join on the target, so every search finds what it found before, with
+/// half the rows.
+fn each_reference_once<'a>(rows: &mut Vec<ReferenceRow<'a>>) {
+    let target = |r: &ReferenceRow<'a>| -> (&'a str, &'a str, &'a str, &'a str, &'a str, &'a str) {
+        (
+            r.param,
+            r.target_type,
+            r.target_id,
+            r.url,
+            r.identifier_system,
+            r.identifier_value,
+        )
+    };
+    // Within one target, versions in descending order: the unversioned row comes last.
+    rows.sort_by(|a, b| target(a).cmp(&target(b)).then(b.version.cmp(a.version)));
+    rows.dedup_by(|later, kept| {
+        target(later) == target(kept) && (later.version == kept.version || later.version.is_empty())
+    });
+}
+
 /// The index rows of `index` for `res_type/res_id`; a label already carried keeps the time
 /// it was set (`earlier_labels`).
 fn all_rows<'a>(
@@ -449,6 +473,7 @@ fn all_rows<'a>(
         .sort_by(|a, b| (a.param, a.system, a.code).cmp(&(b.param, b.system, b.code)));
     rows.search_token
         .dedup_by(|a, b| (a.param, a.system, a.code) == (b.param, b.system, b.code));
+    each_reference_once(&mut rows.search_reference);
     let mut patients: Vec<&String> = index.patients.iter().collect();
     patients.sort();
     patients.dedup();
@@ -597,3 +622,7 @@ pub fn row_counts(
         count!(search_date),
     ])
 }
+
+#[cfg(test)]
+#[path = "index_tests.rs"]
+mod tests;
