@@ -56,6 +56,13 @@ pub(crate) fn first_row<T>(rows: Vec<T>) -> Option<T> {
     rows.into_iter().next()
 }
 
+/// Pages of SQLite's log between checkpoints while serving (SQLite's default).
+#[cfg(feature = "sqlite")]
+const SERVING_CHECKPOINT_PAGES: u32 = 1_000;
+/// Pages of SQLite's log between checkpoints during a bulk load (`Store::bulk_load`).
+#[cfg(feature = "sqlite")]
+const BULK_LOAD_CHECKPOINT_PAGES: u32 = 4_000;
+
 /// The database: a pool of one backend, with read and transactional write access.
 #[derive(Clone)]
 pub struct Store {
@@ -155,9 +162,9 @@ impl Store {
                     log::warn!("SQLite checkpoint interval not set to {pages} pages: {e}");
                 }
             };
-            set(4_000);
+            set(BULK_LOAD_CHECKPOINT_PAGES);
             let outcome = work();
-            set(1_000);
+            set(SERVING_CHECKPOINT_PAGES);
             return outcome;
         }
         work()
