@@ -42,5 +42,6 @@ mod search_paging;
 mod search_plans;
 mod search_terms;
 mod search_text_near;
+mod search_totals;
 mod tls;
 mod transaction;

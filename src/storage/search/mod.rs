@@ -69,6 +69,39 @@ pub struct SearchPage {
 const SELECT: &str =
     "SELECT r.res_type, r.res_id, r.version_id, r.last_updated, r.content FROM current_resources r";
 
+/// The `WHERE` of a query, and the cheaper count it allows.
+struct Filter {
+    /// Live resources of the types searched, matching every criterion (and the access
+    /// filter).
+    sql: Sql,
+    /// When the query is one criterion that drives the search, of the types searched, and
+    /// nothing else restricts it (no access filter): the key query of that criterion. Index
+    /// rows exist for live current versions only (a deletion clears them), so its distinct
+    /// keys are the matches, and counting them reads the lookup index alone instead of a
+    /// resource row per match.
+    keys_alone: Option<Sql>,
+}
+
+impl Filter {
+    /// `SELECT COUNT(*) AS n …` of the matches.
+    fn count(&self) -> Sql {
+        match &self.keys_alone {
+            Some(keys) => {
+                let mut count = Sql::new(
+                    "SELECT COUNT(*) AS n FROM (SELECT DISTINCT k.res_type, k.res_id FROM (",
+                );
+                count.append(keys.clone()).push(") k) d");
+                count
+            }
+            None => {
+                let mut count = Sql::new("SELECT COUNT(*) AS n FROM current_resources r");
+                count.append(self.sql.clone());
+                count
+            }
+        }
+    }
+}
+
 /// The `WHERE` of a query: live resources of the types searched, matching every criterion.
 fn where_clause(
     query: &SearchQuery,
@@ -76,7 +109,7 @@ fn where_clause(
     dialect: Dialect,
     terms: terminology::Terms,
     now_ms: i64,
-) -> Result<Sql, StorageError> {
+) -> Result<Filter, StorageError> {
     let mut sql = Sql::new(" WHERE NOT r.is_deleted");
     if let Some(patients) = &filter.patients {
         sql.push(" AND EXISTS (SELECT 1 FROM resource_compartment pc WHERE pc.res_type = r.res_type AND pc.res_id = r.res_id AND pc.patient_id IN (");
@@ -90,6 +123,7 @@ fn where_clause(
         Some(t) => vec![t],
         None => query.types.iter().collect(),
     };
+    let searched: Vec<String> = types.iter().map(|t| (*t).clone()).collect();
     if !types.is_empty() {
         sql.push(" AND r.res_type IN (");
         sql.texts(types.into_iter().cloned());
@@ -110,10 +144,25 @@ fn where_clause(
     // The most selective criterion first: it drives the search (see `Aliases`).
     let mut criteria: Vec<&Criterion> = query.criteria.iter().collect();
     criteria.sort_by_key(|c| selectivity_rank(c));
+    let mut written = Vec::with_capacity(criteria.len());
     for c in criteria {
-        sql.push(" AND ")
-            .append(criterion(c, "r", &mut aliases, now_ms)?);
+        let predicate = criterion(c, "r", &mut aliases, now_ms)?;
+        sql.push(" AND ").append(predicate.clone());
+        written.push(predicate);
     }
+    let unfiltered =
+        filter.patients.is_none() && filter.alternatives.is_none() && filter.records.is_none();
+    let keys_alone = match (written.as_slice(), aliases.driver_of("r")) {
+        ([only], Some(keys))
+            if unfiltered
+                && !searched.is_empty()
+                && aliases.types_of("r") == searched.as_slice()
+                && *only == predicate::driven_by("r", keys) =>
+        {
+            Some(keys.clone())
+        }
+        _ => None,
+    };
     if let Some(alternatives) = &filter.alternatives {
         sql.append(access::alternatives_clause(
             alternatives,
@@ -125,7 +174,7 @@ fn where_clause(
     if let Some(records) = &filter.records {
         sql.append(access::records_clause(records, "r", &mut aliases));
     }
-    Ok(sql)
+    Ok(Filter { sql, keys_alone })
 }
 
 /// How few rows a criterion is likely to match, without statistics (lower: fewer): ids
@@ -257,9 +306,7 @@ pub fn search(
         if !page.with_total {
             return Ok(None);
         }
-        let mut count = Sql::new("SELECT COUNT(*) AS n FROM current_resources r");
-        count.append(filter.clone());
-        load_count(conn, &count).map(Some)
+        load_count(conn, &filter.count()).map(Some)
     };
     if page.count == 0 {
         let total = count_all(conn)?;
@@ -273,7 +320,7 @@ pub fn search(
     }
     let keys = sort_columns(query)?;
     let mut select = Sql::new(SELECT);
-    select.append(filter.clone());
+    select.append(filter.sql.clone());
     let forward = !matches!(page.position, PagePosition::Before(_));
     match &page.position {
         PagePosition::Offset(_) => {}
@@ -323,7 +370,9 @@ pub fn search(
 }
 
 /// The database's plan for the first page of `query` under `access` (`EXPLAIN QUERY
-/// PLAN` on SQLite, `EXPLAIN` on PostgreSQL), one line per step.
+/// PLAN` on SQLite, `EXPLAIN` on PostgreSQL), one line per step, then the line
+/// [`COUNT_PLAN`] and the plan of the search's count (the `total` of a page that does not
+/// hold every match).
 pub fn explain(
     conn: &mut Conn<'_>,
     query: &SearchQuery,
@@ -334,17 +383,27 @@ pub fn explain(
     let dialect = dialect_of(conn);
     let keys = sort_columns(query)?;
     let terms = terminology::resolve(conn, &query.criteria)?;
-    let mut select = Sql::new(match dialect {
-        Dialect::Sqlite => "EXPLAIN QUERY PLAN ",
-        Dialect::Postgres => "EXPLAIN ",
-    });
-    select
-        .push(SELECT)
-        .append(where_clause(query, access, dialect, terms, now_ms)?);
+    let filter = where_clause(query, access, dialect, terms, now_ms)?;
+    let explain = || {
+        Sql::new(match dialect {
+            Dialect::Sqlite => "EXPLAIN QUERY PLAN ",
+            Dialect::Postgres => "EXPLAIN ",
+        })
+    };
+    let mut select = explain();
+    select.push(SELECT).append(filter.sql.clone());
     select.push(&keyset::order_by(&keys, true));
     push_limit(&mut select, dialect, count + 1);
-    sql::load_plan(conn, &select)
+    let mut plan = sql::load_plan(conn, &select)?;
+    plan.push(COUNT_PLAN.to_owned());
+    let mut total = explain();
+    total.append(filter.count());
+    plan.extend(sql::load_plan(conn, &total)?);
+    Ok(plan)
 }
+
+/// The line of [`explain`]'s output between the plan of the page and that of the count.
+pub const COUNT_PLAN: &str = "-- count:";
 
 /// Resources that `include`s and `revinclude`s reach from `rows` (`:iterate` follows them
 /// again, a few levels deep), without those already in `rows`.

@@ -49,6 +49,9 @@ pub struct Aliases {
     driven: std::collections::HashSet<String>,
     /// The code sets of the query's terminology modifiers, resolved before (`terminology`).
     terms: Terms,
+    /// The key query (`SELECT x.res_type, x.res_id FROM … lookup index`) of the criterion
+    /// that drives each row.
+    drivers: std::collections::HashMap<String, Sql>,
 }
 
 impl Aliases {
@@ -65,12 +68,23 @@ impl Aliases {
             records: None,
             driven: std::collections::HashSet::new(),
             terms: Terms::default(),
+            drivers: std::collections::HashMap::new(),
         }
     }
 
     /// The resolved terminology of the query.
     pub(super) fn set_terms(&mut self, terms: Terms) {
         self.terms = terms;
+    }
+
+    /// The key query of the criterion that drives `row`, when one does.
+    pub(super) fn driver_of(&self, row: &str) -> Option<&Sql> {
+        self.drivers.get(row)
+    }
+
+    /// The types rows of `alias` can hold (empty: any type).
+    pub(super) fn types_of(&self, alias: &str) -> &[String] {
+        self.types.get(alias).map_or(&[], Vec::as_slice)
     }
 
     /// Restricts the resources chains and `_has` look through to `records`.
@@ -387,6 +401,14 @@ fn index_predicate(
     Ok(membership(param, row, aliases, table, negate, values, true))
 }
 
+/// `row` is one of the resources whose keys `keys` (`SELECT x.res_type, x.res_id …`)
+/// returns: how a driving criterion is written.
+pub(super) fn driven_by(row: &str, keys: &Sql) -> Sql {
+    let mut sql = Sql::new(&format!("({row}.res_type, {row}.res_id) IN ("));
+    sql.append(keys.clone()).push(")");
+    sql
+}
+
 /// Whether the row has (or, `negate`, has not) an index row of `param` in `table` whose
 /// values (written against alias `x`) match; `may_drive`: whether this test may be the one
 /// that drives the search of `row` (it must then be one of the criteria ANDed).
@@ -407,18 +429,17 @@ fn membership(
         // the rows are joined by primary key, instead of probing every resource row. Only
         // the first (most selective) criterion does so; a second list could be as long as
         // the type (`type=` of a common code) and is cheaper probed per candidate.
-        let mut sql = Sql::new(&format!("({row}.res_type, {row}.res_id) "));
-        sql.push("IN");
-        sql.push(&format!(
-            " (SELECT {x}.res_type, {x}.res_id FROM {table} {x} WHERE {x}.res_type IN ("
+        let mut keys = Sql::new(&format!(
+            "SELECT {x}.res_type, {x}.res_id FROM {table} {x} WHERE {x}.res_type IN ("
         ));
-        sql.texts(types);
-        sql.push(&format!(") AND {x}.param = "))
+        keys.texts(types);
+        keys.push(&format!(") AND {x}.param = "))
             .text(param.code.clone());
         if let Some(values) = values {
-            sql.push(" AND ").append(values);
+            keys.push(" AND ").append(values);
         }
-        sql.push(")");
+        let sql = driven_by(row, &keys);
+        aliases.drivers.insert(row.to_owned(), keys);
         return sql;
     }
     let mut sql = Sql::new(if negate {
