@@ -18,9 +18,10 @@ use crate::audit::AccessAction;
 use crate::auth::Permission;
 use crate::fhir::resource::mark_subsetted;
 use crate::search::query::{
-    Criterion, Handling, SearchQuery, SummaryMode, TotalMode, parse_search,
+    Criterion, Handling, Include, SearchQuery, SummaryMode, TotalMode, parse_search,
 };
 use crate::search::query_string::join_pairs;
+use crate::search::registry::SearchParamType;
 use crate::storage::search::{
     self, AccessAlternative, AccessFilter, FoundRow, PagePosition, PageRequest,
 };
@@ -183,6 +184,7 @@ pub fn search(
                 &found.rows,
                 &query.result.include,
                 &query.result.revinclude,
+                &wildcard_sources(services, &query.result.revinclude),
                 &include_access,
                 now,
             )?
@@ -273,6 +275,24 @@ pub fn search(
         next_page,
         query,
     })
+}
+
+/// Every reference parameter of the registry as `(type, code)`, when a revinclude is a
+/// wildcard (`*`, `Type:*`) that follows them all; empty otherwise.
+fn wildcard_sources(services: &Services, revinclude: &[Include]) -> Vec<(String, String)> {
+    if revinclude.iter().all(|spec| spec.param.is_some()) {
+        return Vec::new();
+    }
+    let registry = &services.registry;
+    registry
+        .resource_types()
+        .flat_map(|res_type| {
+            registry
+                .params_of(res_type)
+                .filter(|def| def.is_supported() && def.param_type() == SearchParamType::Reference)
+                .map(move |def| (res_type.to_owned(), def.code().to_owned()))
+        })
+        .collect()
 }
 
 /// What the scopes allow a search to see: a grant per type searched.

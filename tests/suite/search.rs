@@ -314,6 +314,23 @@ async fn results_paging_includes_and_errors() {
             ids(&reverse, "include"),
             vec!["Observation/o1", "Observation/o3"]
         );
+        // Wildcards follow every reference parameter (of one source type, or of all): the
+        // Observations of p1 by `subject` and `patient`, and (for `*`) the AuditEvents
+        // naming p1, which this client may read.
+        for wildcard in ["Observation:*", "*"] {
+            let url = format!("/fhir/Patient?_id=p1&_revinclude={wildcard}");
+            let reply = send(&app, fhir_request(Method::GET, &url, &token, None))
+                .await
+                .json();
+            let included = ids(&reply, "include");
+            let not_audit: Vec<&String> = included
+                .iter()
+                .filter(|id| !id.starts_with("AuditEvent/"))
+                .collect();
+            assert_eq!(not_audit, ["Observation/o1", "Observation/o3"], "{url}");
+            let audits = included.len() - not_audit.len();
+            assert_eq!(audits > 0, wildcard == "*", "{url}: {included:?}");
+        }
 
         let elements = send(
             &app,

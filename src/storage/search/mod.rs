@@ -6,6 +6,7 @@
 
 mod access;
 mod composite;
+mod include;
 mod keyset;
 mod predicate;
 mod special;
@@ -15,10 +16,9 @@ mod terminology;
 pub use access::{
     AccessAlternative, AccessFilter, Condition, FactMatch, RecordCondition, RecordsFilter,
 };
+pub use include::included;
 pub use keyset::{Cursor, SortValue};
 pub use sql::FoundRow;
-
-use std::collections::HashSet;
 
 use keyset::{SortColumn, SortKind};
 pub(crate) use predicate::Dialect;
@@ -404,118 +404,3 @@ pub fn explain(
 
 /// The line of [`explain`]'s output between the plan of the page and that of the count.
 pub const COUNT_PLAN: &str = "-- count:";
-
-/// Resources that `include`s and `revinclude`s reach from `rows` (`:iterate` follows them
-/// again, a few levels deep), without those already in `rows`.
-pub fn included(
-    conn: &mut Conn<'_>,
-    rows: &[FoundRow],
-    include: &[Include],
-    revinclude: &[Include],
-    access: &AccessFilter,
-    now_ms: i64,
-) -> Result<Vec<FoundRow>, StorageError> {
-    const MAX_ITERATIONS: usize = 4;
-    let mut seen: HashSet<(String, String)> = rows
-        .iter()
-        .map(|r| (r.res_type.clone(), r.res_id.clone()))
-        .collect();
-    let mut found = Vec::new();
-    let mut frontier: Vec<FoundRow> = rows.to_vec();
-    for round in 0..MAX_ITERATIONS {
-        if frontier.is_empty() {
-            break;
-        }
-        let mut next = Vec::new();
-        for (spec, reverse) in include
-            .iter()
-            .map(|i| (i, false))
-            .chain(revinclude.iter().map(|i| (i, true)))
-        {
-            if round > 0 && !spec.iterate {
-                continue;
-            }
-            for row in follow(conn, &frontier, spec, reverse, access, now_ms)? {
-                if seen.insert((row.res_type.clone(), row.res_id.clone())) {
-                    next.push(row);
-                }
-            }
-        }
-        found.extend(next.iter().cloned());
-        frontier = next;
-    }
-    Ok(found)
-}
-
-/// The resources one include (or revinclude) reaches from `from`, under `access` (its
-/// scope alternatives and records filter; not its patient restriction, which is about the
-/// matches).
-fn follow(
-    conn: &mut Conn<'_>,
-    from: &[FoundRow],
-    spec: &Include,
-    reverse: bool,
-    access: &AccessFilter,
-    now_ms: i64,
-) -> Result<Vec<FoundRow>, StorageError> {
-    let (near, far) = if reverse {
-        ("target", "res")
-    } else {
-        ("res", "target")
-    };
-    let mut sql = Sql::new(
-        "SELECT DISTINCT t.res_type, t.res_id, t.version_id, t.last_updated, t.content FROM search_reference x JOIN current_resources t ON ",
-    );
-    sql.push(&format!(
-        "t.res_type = x.{far}_type AND t.res_id = x.{far}_id AND NOT t.is_deleted WHERE ("
-    ));
-    let mut any = false;
-    for row in from {
-        // A forward include starts from resources of its source type; a reverse one from
-        // resources of its target type.
-        let type_ok = if reverse {
-            spec.target_type.as_ref().is_none_or(|t| *t == row.res_type)
-        } else {
-            spec.source_type.as_ref().is_none_or(|t| *t == row.res_type)
-        };
-        if !type_ok {
-            continue;
-        }
-        if any {
-            sql.push(" OR ");
-        }
-        any = true;
-        sql.push(&format!("(x.{near}_type = "))
-            .text(row.res_type.clone());
-        sql.push(&format!(" AND x.{near}_id = "))
-            .text(row.res_id.clone())
-            .push(")");
-    }
-    if !any {
-        return Ok(Vec::new());
-    }
-    sql.push(")");
-    if let Some(param) = &spec.param {
-        sql.push(" AND x.param = ").text(param.clone());
-    }
-    if reverse {
-        if let Some(source) = &spec.source_type {
-            sql.push(" AND x.res_type = ").text(source.clone());
-        }
-    } else if let Some(target) = &spec.target_type {
-        sql.push(" AND x.target_type = ").text(target.clone());
-    }
-    let mut aliases = Aliases::new(dialect_of(conn));
-    if let Some(alternatives) = &access.alternatives {
-        sql.append(access::alternatives_clause(
-            alternatives,
-            "t",
-            &mut aliases,
-            now_ms,
-        )?);
-    }
-    if let Some(records) = &access.records {
-        sql.append(access::records_clause(records, "t", &mut aliases));
-    }
-    load_found(conn, &sql)
-}
