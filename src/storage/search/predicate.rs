@@ -44,20 +44,18 @@ pub struct Aliases {
     /// The records filter of the search: the resources a chain or a `_has` looks through
     /// must pass it too, or a match would reveal a resource the subject may not see.
     records: Option<RecordsFilter>,
-    /// Rows whose candidates an uncorrelated index lookup already gives: one criterion
-    /// drives (`IN (SELECT … lookup index)`), the others probe each candidate (`EXISTS`).
-    driven: std::collections::HashSet<String>,
     /// The code sets of the query's terminology modifiers, resolved before (`terminology`).
     terms: Terms,
-    /// The key query (`SELECT x.res_type, x.res_id FROM … lookup index`) of the criterion
-    /// that drives each row.
+    /// For each row whose candidates an uncorrelated index lookup already gives, the key
+    /// query of that lookup (`SELECT x.res_type, x.res_id FROM … lookup index`): one
+    /// criterion drives (`IN (…)`), the others probe each candidate (`EXISTS`).
     drivers: std::collections::HashMap<String, Sql>,
 }
 
 impl Aliases {
-    /// Whether the next criterion on `row` drives its search (the first one does).
-    fn take_drive(&mut self, row: &str) -> bool {
-        self.driven.insert(row.to_owned())
+    /// Whether a criterion already drives the search of `row`.
+    fn is_driven(&self, row: &str) -> bool {
+        self.drivers.contains_key(row)
     }
 
     pub fn new(dialect: Dialect) -> Aliases {
@@ -66,7 +64,6 @@ impl Aliases {
             types: std::collections::HashMap::new(),
             dialect,
             records: None,
-            driven: std::collections::HashSet::new(),
             terms: Terms::default(),
             drivers: std::collections::HashMap::new(),
         }
@@ -424,7 +421,7 @@ fn membership(
     let x = aliases.next("x");
     let values = values.map(|v| rename(v, "x", &x));
     let types = aliases.types.get(row).cloned().unwrap_or_default();
-    if !types.is_empty() && !negate && may_drive && aliases.take_drive(row) {
+    if !types.is_empty() && !negate && may_drive && !aliases.is_driven(row) {
         // Uncorrelated: the subquery reads the lookup index (type, param, value) once and
         // the rows are joined by primary key, instead of probing every resource row. Only
         // the first (most selective) criterion does so; a second list could be as long as
