@@ -123,10 +123,9 @@ fn where_clause(
         Some(t) => vec![t],
         None => query.types.iter().collect(),
     };
-    let searched: Vec<String> = types.iter().map(|t| (*t).clone()).collect();
     if !types.is_empty() {
         sql.push(" AND r.res_type IN (");
-        sql.texts(types.into_iter().cloned());
+        sql.texts(types.iter().map(|t| (*t).clone()));
         sql.push(")");
     }
     let mut aliases = Aliases::new(dialect);
@@ -144,24 +143,25 @@ fn where_clause(
     // The most selective criterion first: it drives the search (see `Aliases`).
     let mut criteria: Vec<&Criterion> = query.criteria.iter().collect();
     criteria.sort_by_key(|c| selectivity_rank(c));
-    let mut written = Vec::with_capacity(criteria.len());
+    // The one criterion of the query, when it is the lookup that drives the search.
+    let lone = criteria.len() == 1;
+    let mut drives_alone = false;
     for c in criteria {
         let predicate = criterion(c, "r", &mut aliases, now_ms)?;
-        sql.push(" AND ").append(predicate.clone());
-        written.push(predicate);
+        drives_alone = lone
+            && aliases
+                .driver_of("r")
+                .is_some_and(|keys| predicate == predicate::driven_by("r", keys));
+        sql.push(" AND ").append(predicate);
     }
     let unfiltered =
         filter.patients.is_none() && filter.alternatives.is_none() && filter.records.is_none();
-    let keys_alone = match (written.as_slice(), aliases.driver_of("r")) {
-        ([only], Some(keys))
-            if unfiltered
-                && !searched.is_empty()
-                && aliases.types_of("r") == searched.as_slice()
-                && *only == predicate::driven_by("r", keys) =>
-        {
-            Some(keys.clone())
-        }
-        _ => None,
+    let of_types_searched =
+        !types.is_empty() && aliases.types_of("r").iter().eq(types.iter().copied());
+    let keys_alone = if drives_alone && unfiltered && of_types_searched {
+        aliases.driver_of("r").cloned()
+    } else {
+        None
     };
     if let Some(alternatives) = &filter.alternatives {
         sql.append(access::alternatives_clause(
