@@ -86,8 +86,27 @@ pub struct FactMatch {
     pub resource_type: Option<String>,
 }
 
+/// ` AND …` of the scope alternatives and the records filter of `filter` on the resource
+/// row `row` (empty when it has neither); not its patient restriction, which is about the
+/// matches of a search, not what they lead to.
+pub(super) fn scope_and_records_clause(
+    filter: &AccessFilter,
+    row: &str,
+    aliases: &mut Aliases,
+    now_ms: i64,
+) -> Result<Sql, StorageError> {
+    let mut sql = Sql::new("");
+    if let Some(alternatives) = &filter.alternatives {
+        sql.append(alternatives_clause(alternatives, row, aliases, now_ms)?);
+    }
+    if let Some(records) = &filter.records {
+        sql.append(records_clause(records, row, aliases));
+    }
+    Ok(sql)
+}
+
 /// `AND (…)` of the scope alternatives, on the resource row `row`.
-pub(super) fn alternatives_clause(
+fn alternatives_clause(
     alternatives: &[AccessAlternative],
     row: &str,
     aliases: &mut Aliases,

@@ -83,17 +83,12 @@ fn reachable(
     now_ms: i64,
 ) -> Result<Vec<FoundRow>, StorageError> {
     let mut aliases = Aliases::new(dialect_of(conn));
-    if let Some(alternatives) = &access.alternatives {
-        sql.append(access::alternatives_clause(
-            alternatives,
-            "t",
-            &mut aliases,
-            now_ms,
-        )?);
-    }
-    if let Some(records) = &access.records {
-        sql.append(access::records_clause(records, "t", &mut aliases));
-    }
+    sql.append(access::scope_and_records_clause(
+        access,
+        "t",
+        &mut aliases,
+        now_ms,
+    )?);
     load_found(conn, &sql)
 }
 
@@ -168,10 +163,10 @@ fn reverse_references(
          ON t.res_type = x.res_type AND t.res_id = x.res_id AND NOT t.is_deleted \
          WHERE x.res_type = s.src_type AND x.param = s.src_param AND x.target_id IN (",
     );
-    let ids: HashSet<&str> = targets.iter().map(|row| row.res_id.as_str()).collect();
-    let mut ids: Vec<&str> = ids.into_iter().collect();
+    let mut ids: Vec<&str> = targets.iter().map(|row| row.res_id.as_str()).collect();
     ids.sort_unstable();
-    sql.texts(ids.iter().map(|id| (*id).to_owned()));
+    ids.dedup();
+    sql.texts(ids.into_iter().map(str::to_owned));
     sql.push(") AND (");
     sql.append(one_of(&targets, "x.target_type", "x.target_id"));
     sql.push(")");

@@ -163,17 +163,12 @@ fn where_clause(
     } else {
         None
     };
-    if let Some(alternatives) = &filter.alternatives {
-        sql.append(access::alternatives_clause(
-            alternatives,
-            "r",
-            &mut aliases,
-            now_ms,
-        )?);
-    }
-    if let Some(records) = &filter.records {
-        sql.append(access::records_clause(records, "r", &mut aliases));
-    }
+    sql.append(access::scope_and_records_clause(
+        filter,
+        "r",
+        &mut aliases,
+        now_ms,
+    )?);
     Ok(Filter { sql, keys_alone })
 }
 
