@@ -7,8 +7,10 @@
 pub mod balp;
 pub mod event;
 pub mod login;
+pub mod query;
 
 pub use event::{AccessAction, AccessEvent, AccessOutcome, AuditSink};
+pub use query::QueryTrail;
 
 use serde_json::{Value, json};
 

@@ -239,6 +239,13 @@ impl Decision {
         self.effect == Effect::Permit
     }
 
+    /// Whether break-glass was the basis of access (audited with purpose BTG, notified).
+    pub fn is_break_glass(&self) -> bool {
+        self.obligations
+            .iter()
+            .any(|o| matches!(o, Obligation::BreakGlass))
+    }
+
     /// Both decisions must permit (deny overrides): e.g. a `PUT` that also changes labels is
     /// `decide(Update)` combined with `decide(ChangeLabels)`. Reasons and obligations of a
     /// permit are merged; a deny keeps only the deny reasons.

@@ -141,23 +141,8 @@ pub fn history(
                 return Err(access::hidden(t.as_str(), i.as_str()));
             }
         }
-        let resources = entries
-            .iter()
-            .map(|row| {
-                format!(
-                    "{}/{}/_history/{}",
-                    row.res_type, row.res_id, row.version_id
-                )
-            })
-            .collect();
-        let patients = access::history::patients_of_versions(&gate, &entries);
-        gate.audit(
-            AccessAction::Query,
-            &Decision::permit(Vec::new()),
-            &patients,
-            resources,
-            Some(query_string),
-        );
+        let trail = access::history::trail_of_versions(&gate, &entries);
+        gate.audit_query(trail, Some(query_string));
         Ok(HistoryPage {
             entries,
             total,

@@ -14,7 +14,7 @@ use super::error::InteractionError;
 use super::page_token;
 use super::stored::StoredResource;
 use super::target;
-use crate::audit::AccessAction;
+use crate::audit::QueryTrail;
 use crate::auth::Permission;
 use crate::fhir::resource::mark_subsetted;
 use crate::search::query::{
@@ -189,44 +189,17 @@ pub fn search(
                 now,
             )?
         };
-        let mut patients = Vec::new();
-        let mut reasons = Vec::new();
+        let mut trail = QueryTrail::default();
         let rows = std::mem::take(&mut found.rows);
-        found.rows =
-            access::searching::recheck(conn, &mut gate, rows, &mut patients, &mut reasons)?;
-        let included =
-            access::searching::recheck(conn, &mut gate, included, &mut patients, &mut reasons)?;
-        let identities = access::identity::identity_matches(
-            conn,
-            &gate,
-            &query,
-            &found.rows,
-            now,
-            &mut patients,
-            &mut reasons,
-        )?;
+        found.rows = access::searching::recheck(conn, &mut gate, rows, &mut trail)?;
+        let included = access::searching::recheck(conn, &mut gate, included, &mut trail)?;
+        let identities =
+            access::identity::identity_matches(conn, &gate, &query, &found.rows, now, &mut trail)?;
         found.total = found.total.map(|t| t + identities.len() as i64);
         if count > 0 {
             found.rows.extend(identities);
         }
-        let resources = found
-            .rows
-            .iter()
-            .chain(included.iter())
-            .map(|row| {
-                format!(
-                    "{}/{}/_history/{}",
-                    row.res_type, row.res_id, row.version_id
-                )
-            })
-            .collect();
-        gate.audit(
-            AccessAction::Query,
-            &crate::consent::Decision::permit(reasons),
-            &patients,
-            resources,
-            Some(query_string.clone()),
-        );
+        gate.audit_query(trail, Some(query_string.clone()));
         Ok::<_, InteractionError>((found, included))
     })?;
     let mut readable = ReadGrants::default();

@@ -498,3 +498,81 @@ async fn a_patient_reads_the_trail_of_their_record() {
     })
     .await;
 }
+
+/// The request of `patient` for the search events of their trail.
+fn trail_of_searches(t: &TestApp, patient: &str) -> test::TestRequest {
+    let token = t.token_for(Subject::Patient(patient.into()), "patient/*.rs");
+    fhir_request(
+        Method::GET,
+        &format!("/fhir/AuditEvent?patient=Patient/{patient}&subtype=search"),
+        &token,
+        None,
+    )
+}
+
+#[actix_rt::test]
+async fn a_search_is_audited_once_per_patient_it_returned() {
+    each_backend(|t| async move {
+        let app = test::init_service(carnet::build_app(t.state())).await;
+        for id in ["pa", "pb"] {
+            put_patient(
+                &t,
+                json!({"resourceType": "Patient", "id": id, "name": [{"family": "Leroux"}]}),
+            );
+        }
+        put_patient(&t, json!({"resourceType": "Patient", "id": "pc"}));
+        let reply = send(
+            &app,
+            fhir_request(Method::GET, "/fhir/Patient?family=leroux", &t.token(), None),
+        )
+        .await;
+        assert_eq!(reply.json()["total"], 2);
+
+        // Each patient sees the search in their trail (BALP Query: one AuditEvent per
+        // patient), and nothing of the other record it returned.
+        for (own, other) in [("pa", "pb"), ("pb", "pa")] {
+            let seen = entries(&send(&app, trail_of_searches(&t, own)).await.json());
+            assert_eq!(seen.len(), 1, "{own}: {seen:?}");
+            let event = &seen[0];
+            let whats: Vec<&str> = event["entity"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|e| e["what"]["reference"].as_str())
+                .collect();
+            assert_eq!(
+                whats,
+                [format!("Patient/{own}"), format!("Patient/{own}/_history/1")],
+                "{event}"
+            );
+            assert!(!event.to_string().contains(other), "{event}");
+            assert_eq!(event["agent"][0]["who"]["display"], "test-harness");
+        }
+        // A record the search did not return has no event of it.
+        let pc = entries(&send(&app, trail_of_searches(&t, "pc")).await.json());
+        assert!(pc.is_empty(), "{pc:?}");
+        // The auditor finds one event per patient of that search.
+        let reply = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                "/fhir/AuditEvent?subtype=search&agent-name=test-harness&patient=Patient/pa,Patient/pb",
+                &t.token(),
+                None,
+            ),
+        )
+        .await;
+        let events = entries(&reply.json());
+        assert_eq!(events.len(), 2, "{events:?}");
+        for event in events {
+            let patients = event["entity"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["role"]["code"] == "1")
+                .count();
+            assert_eq!(patients, 1, "{event}");
+        }
+    })
+    .await;
+}

@@ -13,11 +13,10 @@ use super::facts::ATTACHMENT;
 use super::facts::facts_with;
 use super::filter_sql::condition_of;
 use super::records::{load_record, records_naming, subject_lookup};
-use crate::audit::{AccessAction, AccessEvent, AccessOutcome};
+use crate::audit::{AccessAction, AccessEvent, AccessOutcome, QueryTrail};
 use crate::auth::Principal;
 use crate::consent::{
-    Action, Context, Decision, Obligation, Reason, RecordAccess, RecordFacts, Requester,
-    ResourceFacts, RuleId,
+    Action, Context, Decision, Reason, RecordAccess, RecordFacts, Requester, ResourceFacts, RuleId,
 };
 use crate::interaction::context::{RequestContext, Services};
 use crate::interaction::error::InteractionError;
@@ -481,6 +480,14 @@ impl<'a> Gate<'a> {
         }))
     }
 
+    /// Records the answer of a query (search, history) on the audit sink: one event per
+    /// patient whose record it showed (BALP Query, `audit::QueryTrail`).
+    pub(crate) fn audit_query(&self, trail: QueryTrail, query: Option<String>) {
+        for event in trail.events(query) {
+            self.request.audit.push(event);
+        }
+    }
+
     /// Records a decision on the audit sink.
     pub(crate) fn audit(
         &self,
@@ -501,10 +508,7 @@ impl<'a> Gate<'a> {
             resources,
             query,
             reasons: decision.reasons.clone(),
-            break_glass: decision
-                .obligations
-                .iter()
-                .any(|o| matches!(o, Obligation::BreakGlass)),
+            break_glass: decision.is_break_glass(),
         });
     }
 }

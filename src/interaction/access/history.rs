@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::gate::Gate;
+use crate::audit::QueryTrail;
 use crate::consent::Action;
 use crate::interaction::error::InteractionError;
 use crate::storage::Conn;
@@ -87,17 +88,25 @@ pub(crate) fn visible_versions(
     Ok(kept)
 }
 
-/// The patients whose records hold the versions shown.
-pub(crate) fn patients_of_versions(gate: &Gate<'_>, entries: &[VersionRow]) -> Vec<String> {
-    let mut patients: Vec<String> = entries
-        .iter()
-        .filter_map(|row| {
-            let value: Value = serde_json::from_str(row.content.as_deref()?).ok()?;
-            Some(gate.patients_of(&row.res_type, &row.res_id, &value))
-        })
-        .flatten()
-        .collect();
-    patients.sort();
-    patients.dedup();
-    patients
+/// The versions shown, each with the patients whose records hold it, for the audit.
+pub(crate) fn trail_of_versions(gate: &Gate<'_>, entries: &[VersionRow]) -> QueryTrail {
+    let mut trail = QueryTrail::default();
+    for row in entries {
+        let patients = row
+            .content
+            .as_deref()
+            .and_then(|json| serde_json::from_str::<Value>(json).ok())
+            .map(|value| gate.patients_of(&row.res_type, &row.res_id, &value))
+            .unwrap_or_default();
+        trail.show(
+            format!(
+                "{}/{}/_history/{}",
+                row.res_type, row.res_id, row.version_id
+            ),
+            patients,
+            Vec::new(),
+            false,
+        );
+    }
+    trail
 }

@@ -10,6 +10,7 @@
 use serde_json::{Map, Value};
 
 use super::gate::Gate;
+use crate::audit::QueryTrail;
 use crate::consent::{Reason, RuleId};
 use crate::fhir::resource::mark_subsetted;
 use crate::interaction::error::InteractionError;
@@ -46,16 +47,15 @@ fn is_ins_lookup(query: &SearchQuery) -> bool {
 }
 
 /// The Patients an INS lookup by a professional finds beyond `found` (those they may
-/// read), reduced to their identity; their ids go to `patients` and the rule to `reasons`
-/// for the audit of the search.
+/// read), reduced to their identity; each is shown on the search's `trail` with the rule
+/// that let its identity through.
 pub(crate) fn identity_matches(
     conn: &mut Conn<'_>,
     gate: &Gate<'_>,
     query: &SearchQuery,
     found: &[FoundRow],
     now_millis: i64,
-    patients: &mut Vec<String>,
-    reasons: &mut Vec<Reason>,
+    trail: &mut QueryTrail,
 ) -> Result<Vec<FoundRow>, InteractionError> {
     if !gate.is_professional() || !is_ins_lookup(query) {
         return Ok(Vec::new());
@@ -74,19 +74,19 @@ pub(crate) fn identity_matches(
         let Some(content) = row.content.as_deref().and_then(identity_of) else {
             continue;
         };
-        patients.push(row.res_id.clone());
+        trail.show(
+            format!("Patient/{}/_history/{}", row.res_id, row.version_id),
+            vec![row.res_id.clone()],
+            vec![Reason::new(
+                RuleId::RecordIdentityLookup,
+                "a patient looked up by exact INS: identity only",
+            )],
+            false,
+        );
         identities.push(FoundRow {
             content: Some(content),
             ..row
         });
-    }
-    if !identities.is_empty() {
-        reasons.push(Reason::new(
-            RuleId::RecordIdentityLookup,
-            "a patient looked up by exact INS: identity only",
-        ));
-        patients.sort();
-        patients.dedup();
     }
     Ok(identities)
 }

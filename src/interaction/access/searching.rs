@@ -3,13 +3,14 @@
 //! and pages only ever see what the subject may see); after it, every resource found is
 //! decided again, and a drop at that stage is a bug, logged at error level. A compartment
 //! search of a record a professional has no access to is 403, as the DMP's status check
-//! discloses it. One AuditEvent (BALP Query) records the search.
+//! discloses it. The search is audited with one AuditEvent per patient whose record it
+//! showed (BALP Query, `audit::QueryTrail`).
 
 use serde_json::Value;
 
 use super::gate::Gate;
 use super::record_forbidden;
-use crate::audit::AccessAction;
+use crate::audit::{AccessAction, QueryTrail};
 use crate::consent::{Action, Decision};
 use crate::interaction::error::InteractionError;
 use crate::search::query::{Column, Criterion, Match, ReferenceValue, SearchQuery};
@@ -53,13 +54,13 @@ pub(crate) fn narrow(
     Ok(())
 }
 
-/// The rows the subject may read, each decided again; the patients they belong to.
+/// The rows the subject may read, each decided again and shown on the query's `trail`
+/// (with the patients whose records hold it, for the audit).
 pub(crate) fn recheck(
     conn: &mut Conn<'_>,
     gate: &mut Gate<'_>,
     rows: Vec<FoundRow>,
-    patients: &mut Vec<String>,
-    reasons: &mut Vec<crate::consent::Reason>,
+    trail: &mut QueryTrail,
 ) -> Result<Vec<FoundRow>, InteractionError> {
     let keys: Vec<(String, String)> = rows
         .iter()
@@ -89,15 +90,16 @@ pub(crate) fn recheck(
             true,
         )?;
         if verdict.decision.is_permit() {
-            patients.extend(verdict.patients);
-            for reason in verdict.decision.reasons {
-                if !reasons
-                    .iter()
-                    .any(|r| r.rule == reason.rule && r.consent == reason.consent)
-                {
-                    reasons.push(reason);
-                }
-            }
+            let break_glass = verdict.decision.is_break_glass();
+            trail.show(
+                format!(
+                    "{}/{}/_history/{}",
+                    row.res_type, row.res_id, row.version_id
+                ),
+                verdict.patients,
+                verdict.decision.reasons,
+                break_glass,
+            );
             kept.push(row);
         } else {
             log::error!(
@@ -114,8 +116,6 @@ pub(crate) fn recheck(
             );
         }
     }
-    patients.sort();
-    patients.dedup();
     Ok(kept)
 }
 
