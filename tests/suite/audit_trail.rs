@@ -523,13 +523,19 @@ async fn a_search_is_audited_once_per_patient_it_returned() {
         put_patient(&t, json!({"resourceType": "Patient", "id": "pc"}));
         let reply = send(
             &app,
-            fhir_request(Method::GET, "/fhir/Patient?family=leroux", &t.token(), None),
+            fhir_request(
+                Method::GET,
+                "/fhir/Patient?_id=pa,pb,pc&family=leroux",
+                &t.token(),
+                None,
+            ),
         )
         .await;
         assert_eq!(reply.json()["total"], 2);
 
         // Each patient sees the search in their trail (BALP Query: one AuditEvent per
-        // patient), and nothing of the other record it returned.
+        // patient), and nothing of the other record it returned, nor the query, which
+        // names it (kept for the auditors: the event is SUBSETTED).
         for (own, other) in [("pa", "pb"), ("pb", "pa")] {
             let seen = entries(&send(&app, trail_of_searches(&t, own)).await.json());
             assert_eq!(seen.len(), 1, "{own}: {seen:?}");
@@ -546,6 +552,17 @@ async fn a_search_is_audited_once_per_patient_it_returned() {
                 "{event}"
             );
             assert!(!event.to_string().contains(other), "{event}");
+            let query = event["entity"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["role"]["code"] == "24")
+                .unwrap();
+            assert!(query.get("query").is_none(), "{event}");
+            assert!(
+                event["meta"]["tag"].to_string().contains("SUBSETTED"),
+                "{event}"
+            );
             assert_eq!(event["agent"][0]["who"]["display"], "test-harness");
         }
         // A record the search did not return has no event of it.
@@ -572,6 +589,15 @@ async fn a_search_is_audited_once_per_patient_it_returned() {
                 .filter(|e| e["role"]["code"] == "1")
                 .count();
             assert_eq!(patients, 1, "{event}");
+            let query = event["entity"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find_map(|e| e["query"].as_str())
+                .unwrap();
+            let query = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, query)
+                .unwrap();
+            assert_eq!(query, b"_id=pa,pb,pc&family=leroux");
         }
     })
     .await;

@@ -99,6 +99,14 @@ impl<'a> Gate<'a> {
         matches!(self.context.requester, Requester::Professional(_))
     }
 
+    /// Whether the subject reads as the patient: the patient or their legal representative.
+    pub(crate) fn is_patient_side(&self) -> bool {
+        matches!(
+            self.context.requester,
+            Requester::Patient { .. } | Requester::Representative { .. }
+        )
+    }
+
     /// Whether consent does not apply (a system client).
     pub(crate) fn is_system(&self) -> bool {
         matches!(self.context.requester, Requester::System { .. })

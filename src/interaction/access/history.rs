@@ -25,7 +25,7 @@ pub(crate) fn visible_versions(
     // Per resource: its current version, and whether the subject may read it now.
     let mut latest: HashMap<(String, String), (i64, bool)> = HashMap::new();
     let mut kept = Vec::with_capacity(entries.len());
-    for row in entries {
+    for mut row in entries {
         let key = (row.res_type.clone(), row.res_id.clone());
         let (current_version, readable_now) = match latest.get(&key) {
             Some(known) => *known,
@@ -82,6 +82,7 @@ pub(crate) fn visible_versions(
             is_current,
         )?;
         if verdict.decision.is_permit() {
+            super::redact::content_for_reader(gate, &row.res_type, &mut row.content);
             kept.push(row);
         }
     }

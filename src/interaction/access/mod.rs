@@ -11,6 +11,7 @@ pub(crate) mod history;
 pub(crate) mod identity;
 mod record_cache;
 mod records;
+mod redact;
 mod scopes;
 pub(crate) mod searching;
 pub(crate) mod writing;
@@ -89,7 +90,11 @@ pub(crate) fn readable_in(
         None,
     );
     if verdict.decision.is_permit() {
-        return Ok(resource);
+        let json = redact::for_reader(&gate, &resource.res_type, &resource.json);
+        return Ok(match json {
+            Some(json) => StoredResource { json, ..resource },
+            None => resource,
+        });
     }
     if resource.res_type == "Patient"
         && let Some(forbidden) = record_forbidden(conn, &mut gate, &resource.id)?

@@ -68,7 +68,7 @@ pub(crate) fn recheck(
         .collect();
     gate.prefetch(conn, &keys)?;
     let mut kept = Vec::with_capacity(rows.len());
-    for row in rows {
+    for mut row in rows {
         let value: Option<Value> = row
             .content
             .as_deref()
@@ -100,6 +100,7 @@ pub(crate) fn recheck(
                 verdict.decision.reasons,
                 break_glass,
             );
+            super::redact::content_for_reader(gate, &row.res_type, &mut row.content);
             kept.push(row);
         } else {
             log::error!(
