@@ -304,15 +304,15 @@ pub(crate) fn prepare_create(
     })
 }
 
-/// Stores a prepared resource inside the caller's transaction: its version, current row
-/// and index rows.
+/// Stores prepared resources inside the caller's transaction: their versions, current
+/// rows and index rows (on PostgreSQL, each table's rows of them all in one statement).
 pub(crate) fn insert_prepared(
     conn: &mut Conn<'_>,
-    prepared: &PreparedCreate,
+    prepared: &[PreparedCreate],
 ) -> Result<(), InteractionError> {
-    versions::put_version(
-        conn,
-        &NewVersion {
+    let created: Vec<NewVersion<'_>> = prepared
+        .iter()
+        .map(|prepared| NewVersion {
             res_type: &prepared.res_type,
             res_id: &prepared.id,
             version_id: 1,
@@ -321,16 +321,19 @@ pub(crate) fn insert_prepared(
             method: WriteMethod::Create,
             content: Some(&prepared.json),
             author: prepared.author.as_deref(),
-        },
-    )?;
-    let rows = prepared.index.rows(prepared.last_updated);
-    Ok(index::replace(
-        conn,
-        &prepared.res_type,
-        &prepared.id,
-        &rows,
-        false,
-    )?)
+        })
+        .collect();
+    versions::put_created(conn, &created)?;
+    let rows: Vec<_> = prepared
+        .iter()
+        .map(|prepared| prepared.index.rows(prepared.last_updated))
+        .collect();
+    let indexed: Vec<(&str, &str, &_)> = prepared
+        .iter()
+        .zip(&rows)
+        .map(|(prepared, rows)| (prepared.res_type.as_str(), prepared.id.as_str(), rows))
+        .collect();
+    Ok(index::insert_created(conn, &indexed)?)
 }
 
 /// Records the deletion of the live resource `current` as a new version; returns it.

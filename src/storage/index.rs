@@ -346,6 +346,18 @@ macro_rules! every_index_table {
     };
 }
 
+impl<'a> AllRows<'a> {
+    /// Adds the rows of `other` (another resource's) to these.
+    fn append(&mut self, mut other: AllRows<'a>) {
+        macro_rules! append_rows {
+            ($table:ident) => {
+                self.$table.append(&mut other.$table)
+            };
+        }
+        every_index_table!(append_rows);
+    }
+}
+
 /// Deletes the rows of `res_type/res_id` from every index table (on PostgreSQL, in one
 /// statement).
 pub fn clear(conn: &mut Conn<'_>, res_type: &str, res_id: &str) -> Result<(), StorageError> {
@@ -399,6 +411,26 @@ pub fn replace(
         Vec::new()
     };
     let all = all_rows(res_type, res_id, index, &earlier_labels);
+    insert_all(conn, &all)
+}
+
+/// Writes the index of resources created together (none had rows before): on PostgreSQL
+/// every table's rows of them all in one round trip, as `replace` does for one resource
+/// (an audited search stores one AuditEvent per patient it returned).
+pub fn insert_created(
+    conn: &mut Conn<'_>,
+    created: &[(&str, &str, &IndexRows<'_>)],
+) -> Result<(), StorageError> {
+    let mut all = AllRows::default();
+    for (res_type, res_id, index) in created {
+        all.append(all_rows(res_type, res_id, index, &[]));
+    }
+    insert_all(conn, &all)
+}
+
+/// Inserts `all`: one cached statement per row on SQLite, multi-row statements sent as
+/// one on PostgreSQL.
+fn insert_all(conn: &mut Conn<'_>, all: &AllRows<'_>) -> Result<(), StorageError> {
     match &mut conn.link {
         // One cached prepared statement per row: cheap in-process.
         #[cfg(feature = "sqlite")]
@@ -551,19 +583,21 @@ pub fn labels_of(
     Ok(on_conn!(conn, c => query.load::<(String, String)>(c))?)
 }
 
-/// The distinct `(system, code)` labels carried by any of the resources `ids` of type
-/// `res_type`.
-pub fn labels_among(
+/// The `(id, system, code)` labels of each of the resources `ids` of type `res_type`.
+pub fn labels_of_each(
     conn: &mut Conn<'_>,
     res_type: &str,
     ids: &[String],
-) -> Result<Vec<(String, String)>, StorageError> {
+) -> Result<Vec<(String, String, String)>, StorageError> {
     let query = resource_label::table
         .filter(resource_label::res_type.eq(res_type))
         .filter(resource_label::res_id.eq_any(ids))
-        .select((resource_label::system, resource_label::code))
-        .distinct();
-    Ok(on_conn!(conn, c => query.load::<(String, String)>(c))?)
+        .select((
+            resource_label::res_id,
+            resource_label::system,
+            resource_label::code,
+        ));
+    Ok(on_conn!(conn, c => query.load::<(String, String, String)>(c))?)
 }
 
 /// The `(system, code, set_at)` security labels of `res_type/res_id` (sorted), with the

@@ -94,6 +94,32 @@ struct CurrentInsert<'a> {
     content: Option<&'a str>,
 }
 
+/// The version row of `new`.
+fn version_insert<'a>(new: &NewVersion<'a>) -> VersionInsert<'a> {
+    VersionInsert {
+        res_type: new.res_type,
+        res_id: new.res_id,
+        version_id: new.version_id,
+        last_updated: new.last_updated,
+        method: new.method.as_str(),
+        is_deleted: new.method == WriteMethod::Delete,
+        content: new.content,
+        author: new.author,
+    }
+}
+
+/// The current-version row of `new`, when it is the first version.
+fn current_insert<'a>(new: &NewVersion<'a>) -> CurrentInsert<'a> {
+    CurrentInsert {
+        res_type: new.res_type,
+        res_id: new.res_id,
+        version_id: new.version_id,
+        last_updated: new.last_updated,
+        is_deleted: new.method == WriteMethod::Delete,
+        content: new.content,
+    }
+}
+
 /// The current version of `res_type/res_id`, deleted or not; `None` if it never existed.
 pub fn current(
     conn: &mut Conn<'_>,
@@ -138,27 +164,11 @@ pub fn creator(
 /// current version is no longer `new.replaces` (another writer came first).
 pub fn put_version(conn: &mut Conn<'_>, new: &NewVersion<'_>) -> Result<(), StorageError> {
     let deleted = new.method == WriteMethod::Delete;
-    let row = VersionInsert {
-        res_type: new.res_type,
-        res_id: new.res_id,
-        version_id: new.version_id,
-        last_updated: new.last_updated,
-        method: new.method.as_str(),
-        is_deleted: deleted,
-        content: new.content,
-        author: new.author,
-    };
+    let row = version_insert(new);
     on_conn!(conn, c => diesel::insert_into(resource_versions::table).values(&row).execute(c))?;
     match new.replaces {
         None => {
-            let current = CurrentInsert {
-                res_type: new.res_type,
-                res_id: new.res_id,
-                version_id: new.version_id,
-                last_updated: new.last_updated,
-                is_deleted: deleted,
-                content: new.content,
-            };
+            let current = current_insert(new);
             on_conn!(conn, c => diesel::insert_into(current_resources::table).values(&current).execute(c))?;
         }
         Some(previous) => {
@@ -175,6 +185,38 @@ pub fn put_version(conn: &mut Conn<'_>, new: &NewVersion<'_>) -> Result<(), Stor
             let updated = on_conn!(conn, c => diesel::update(target).set(changes).execute(c))?;
             if updated != 1 {
                 return Err(StorageError::VersionConflict);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Stores versions written together, as `put_version` does one by one. First versions
+/// (`replaces` is `None`: an audited search stores one AuditEvent per patient it returned)
+/// go in one multi-row statement per table on PostgreSQL; on SQLite, and for any other
+/// version, one statement per row.
+pub fn put_created(conn: &mut Conn<'_>, created: &[NewVersion<'_>]) -> Result<(), StorageError> {
+    match &mut conn.link {
+        #[cfg(feature = "postgres")]
+        super::conn::Link::Postgres(connection)
+            if created.iter().all(|new| new.replaces.is_none()) =>
+        {
+            let c: &mut diesel::PgConnection = connection;
+            // 8 columns: well under PostgreSQL's 65,535 bound values per statement.
+            for chunk in created.chunks(1_000) {
+                let versions: Vec<VersionInsert<'_>> = chunk.iter().map(version_insert).collect();
+                diesel::insert_into(resource_versions::table)
+                    .values(&versions)
+                    .execute(c)?;
+                let current: Vec<CurrentInsert<'_>> = chunk.iter().map(current_insert).collect();
+                diesel::insert_into(current_resources::table)
+                    .values(&current)
+                    .execute(c)?;
+            }
+        }
+        _ => {
+            for new in created {
+                put_version(conn, new)?;
             }
         }
     }

@@ -70,13 +70,17 @@ fn flush_access(
 }
 
 fn put_patient(app: &TestApp, patient: Value) {
-    let id = patient["id"].as_str().unwrap().to_owned();
+    put(app, "Patient", patient);
+}
+
+fn put(app: &TestApp, res_type: &str, resource: Value) {
+    let id = resource["id"].as_str().unwrap().to_owned();
     carnet::interaction::update::update(
         &app.services,
         &crate::concurrency::context(),
-        "Patient",
+        res_type,
         &id,
-        patient,
+        resource,
         None,
     )
     .unwrap();
@@ -499,6 +503,16 @@ async fn a_patient_reads_the_trail_of_their_record() {
     .await;
 }
 
+/// The auditor's request for the test harness's search events of `patients`.
+fn harness_searches(t: &TestApp, patients: &str) -> test::TestRequest {
+    fhir_request(
+        Method::GET,
+        &format!("/fhir/AuditEvent?subtype=search&agent-name=test-harness&patient={patients}"),
+        &t.token(),
+        None,
+    )
+}
+
 /// The request of `patient` for the search events of their trail.
 fn trail_of_searches(t: &TestApp, patient: &str) -> test::TestRequest {
     let token = t.token_for(Subject::Patient(patient.into()), "patient/*.rs");
@@ -548,7 +562,10 @@ async fn a_search_is_audited_once_per_patient_it_returned() {
                 .collect();
             assert_eq!(
                 whats,
-                [format!("Patient/{own}"), format!("Patient/{own}/_history/1")],
+                [
+                    format!("Patient/{own}"),
+                    format!("Patient/{own}/_history/1")
+                ],
                 "{event}"
             );
             assert!(!event.to_string().contains(other), "{event}");
@@ -569,17 +586,11 @@ async fn a_search_is_audited_once_per_patient_it_returned() {
         let pc = entries(&send(&app, trail_of_searches(&t, "pc")).await.json());
         assert!(pc.is_empty(), "{pc:?}");
         // The auditor finds one event per patient of that search.
-        let reply = send(
-            &app,
-            fhir_request(
-                Method::GET,
-                "/fhir/AuditEvent?subtype=search&agent-name=test-harness&patient=Patient/pa,Patient/pb",
-                &t.token(),
-                None,
-            ),
-        )
-        .await;
-        let events = entries(&reply.json());
+        let events = entries(
+            &send(&app, harness_searches(&t, "Patient/pa,Patient/pb"))
+                .await
+                .json(),
+        );
         assert_eq!(events.len(), 2, "{events:?}");
         for event in events {
             let patients = event["entity"]
@@ -595,9 +606,53 @@ async fn a_search_is_audited_once_per_patient_it_returned() {
                 .iter()
                 .find_map(|e| e["query"].as_str())
                 .unwrap();
-            let query = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, query)
-                .unwrap();
+            let query =
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, query).unwrap();
             assert_eq!(query, b"_id=pa,pb,pc&family=leroux");
+        }
+    })
+    .await;
+}
+
+#[actix_rt::test]
+async fn the_event_of_a_document_hidden_from_the_patient_is_hidden_like_it() {
+    each_backend(|t| async move {
+        let app = test::init_service(carnet::build_app(t.state())).await;
+        put_patient(&t, json!({"resourceType": "Patient", "id": "ph"}));
+        put(
+            &t,
+            "DocumentReference",
+            json!({"resourceType": "DocumentReference", "id": "dh", "status": "current",
+                "meta": {"security": [{"system": carnet::fhir::labels::TRE_A07,
+                    "code": "INVISIBLE_PATIENT"}]},
+                "subject": {"reference": "Patient/ph"},
+                "content": [{"attachment": {"contentType": "text/plain"}}]}),
+        );
+        put(
+            &t,
+            "DocumentReference",
+            json!({"resourceType": "DocumentReference", "id": "dv", "status": "current",
+                "subject": {"reference": "Patient/ph"},
+                "content": [{"attachment": {"contentType": "text/plain"}}]}),
+        );
+        for query in ["_id=dh", "_id=dv"] {
+            let uri = format!("/fhir/DocumentReference?{query}");
+            let reply = send(&app, fhir_request(Method::GET, &uri, &t.token(), None)).await;
+            assert_eq!(reply.json()["total"], 1);
+        }
+        // The patient sees the search of the visible document only.
+        let seen = entries(&send(&app, trail_of_searches(&t, "ph")).await.json());
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert!(seen[0].to_string().contains("DocumentReference/dv"));
+        // The auditor sees both, the one naming the hidden document labelled like it.
+        let events = entries(&send(&app, harness_searches(&t, "Patient/ph")).await.json());
+        assert_eq!(events.len(), 2, "{events:?}");
+        for event in events {
+            let labelled = event["meta"]["security"]
+                .to_string()
+                .contains("INVISIBLE_PATIENT");
+            let names_hidden = event.to_string().contains("DocumentReference/dh");
+            assert_eq!(labelled, names_hidden, "{event}");
         }
     })
     .await;

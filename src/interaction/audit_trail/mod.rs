@@ -15,6 +15,8 @@ mod notify;
 
 pub use known_accesses::KnownAccesses;
 
+use std::collections::{BTreeMap, HashMap};
+
 use serde_json::{Map, Value};
 
 use super::context::{RequestContext, Services};
@@ -75,7 +77,7 @@ pub fn flush(services: &Services, context: &RequestContext) -> Result<(), Intera
 }
 
 /// An AuditEvent ready to store: its JSON (kept for the rare case where it must be
-/// labelled, see `hide_like_its_resources`) and its rows, computed outside any transaction.
+/// labelled, see `hiding_labels`) and its rows, computed outside any transaction.
 struct PendingAudit {
     audit: Map<String, Value>,
     prepared: PreparedCreate,
@@ -127,15 +129,20 @@ fn store_events(
     pending: Vec<PendingAudit>,
     first_accesses: &mut Vec<(String, String)>,
 ) -> Result<(), InteractionError> {
+    let hiding = hiding_labels(conn, events)?;
+    let mut plain = Vec::with_capacity(pending.len());
     for (
-        event,
         PendingAudit {
             mut audit,
             prepared,
         },
-    ) in events.iter().zip(pending)
+        labels,
+    ) in pending.into_iter().zip(hiding)
     {
-        if hide_like_its_resources(conn, &mut audit, event)? {
+        if labels.is_empty() {
+            plain.push(prepared);
+        } else {
+            label(&mut audit, &labels);
             save_audit_event(
                 conn,
                 services,
@@ -144,10 +151,9 @@ fn store_events(
                 context.now_millis,
                 audit,
             )?;
-        } else {
-            insert_prepared(conn, &prepared)?;
         }
     }
+    insert_prepared(conn, &plain)?;
     notify::notify_patients(
         conn,
         context,
@@ -160,35 +166,61 @@ fn store_events(
 /// Labels that hide a resource from the patient or their representative (DMP-RULES §5).
 const HIDING_LABELS: [&str; 2] = ["INVISIBLE_PATIENT", "INVISIBLE_REPRESENTANTS_LEGAUX"];
 
-/// An AuditEvent naming a resource hidden from the patient (or their representative)
-/// carries the same label, so that reading the trail never reveals that it exists. True
-/// when it added a label.
-fn hide_like_its_resources(
+/// For each of `events`, the hiding labels of the resources it names: an AuditEvent naming
+/// a resource hidden from the patient (or their representative) carries the same label,
+/// so that reading the trail never reveals that it exists. One query per resource type
+/// for all the events.
+fn hiding_labels(
     conn: &mut Conn<'_>,
-    audit: &mut serde_json::Map<String, serde_json::Value>,
-    event: &AccessEvent,
-) -> Result<bool, InteractionError> {
-    let mut by_type: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
-    for reference in &event.resources {
+    events: &[AccessEvent],
+) -> Result<Vec<Vec<&'static str>>, InteractionError> {
+    let type_and_id = |reference: &str| -> Option<(String, String)> {
         let mut parts = reference.split('/');
-        if let (Some(res_type), Some(id)) = (parts.next(), parts.next()) {
-            by_type.entry(res_type).or_default().push(id.to_owned());
-        }
+        Some((parts.next()?.to_owned(), parts.next()?.to_owned()))
+    };
+    let mut by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (res_type, id) in events
+        .iter()
+        .flat_map(|event| event.resources.iter().filter_map(|r| type_and_id(r)))
+    {
+        by_type.entry(res_type).or_default().push(id);
     }
-    let mut hiding: Vec<&str> = Vec::new();
-    for (res_type, ids) in by_type {
-        for (system, code) in crate::storage::index::labels_among(conn, res_type, &ids)? {
+    let mut hidden: HashMap<(String, String), Vec<&'static str>> = HashMap::new();
+    for (res_type, mut ids) in by_type {
+        ids.sort_unstable();
+        ids.dedup();
+        for (id, system, code) in crate::storage::index::labels_of_each(conn, &res_type, &ids)? {
             if system == crate::fhir::labels::TRE_A07
                 && let Some(label) = HIDING_LABELS.iter().find(|l| **l == code)
-                && !hiding.contains(label)
             {
-                hiding.push(label);
+                hidden
+                    .entry((res_type.clone(), id))
+                    .or_default()
+                    .push(label);
             }
         }
     }
-    if hiding.is_empty() {
-        return Ok(false);
-    }
+    Ok(events
+        .iter()
+        .map(|event| {
+            let mut labels: Vec<&'static str> = Vec::new();
+            let found = event
+                .resources
+                .iter()
+                .filter_map(|r| type_and_id(r))
+                .filter_map(|key| hidden.get(&key));
+            for label in found.flatten() {
+                if !labels.contains(label) {
+                    labels.push(label);
+                }
+            }
+            labels
+        })
+        .collect())
+}
+
+/// Adds the TRE_A07 `labels` to `audit.meta.security`.
+fn label(audit: &mut Map<String, Value>, labels: &[&str]) {
     let meta = audit
         .entry("meta")
         .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
@@ -197,7 +229,7 @@ fn hide_like_its_resources(
             .entry("security")
             .or_insert_with(|| serde_json::Value::Array(Vec::new()));
         if let serde_json::Value::Array(security) = security {
-            for label in hiding {
+            for label in labels {
                 security.push(serde_json::json!({
                     "system": crate::fhir::labels::TRE_A07,
                     "code": label
@@ -205,7 +237,6 @@ fn hide_like_its_resources(
             }
         }
     }
-    Ok(true)
 }
 
 /// Stores `event` (an AuditEvent without id) as a new resource written at `now` by the
