@@ -227,8 +227,8 @@ fn main() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut report = format!(
         "# Search as data grows (W4)\n\nMeasured by `cargo bench --bench growth` on {} (UTC), commit `{}`, machine: {}.\n\
-         Server and load generator share the machine; every request is authenticated and audited (a durable AuditEvent\n\
-         before the answer). Each patient has one DocumentReference; `Patient?name=` matches size/{NAMES} patients.\n",
+         Server and load generator share the machine; every request is authenticated and audited (durably, before the\n\
+         answer: one AuditEvent per patient a search returns, IHE BALP). Each patient has one DocumentReference; `Patient?name=` matches size/{NAMES} patients.\n",
         chrono::Utc::now().format("%Y-%m-%d %H:%M"),
         commit(),
         machine(),
