@@ -568,7 +568,10 @@ async fn a_search_is_audited_once_per_patient_it_returned() {
                 ],
                 "{event}"
             );
-            assert!(!event.to_string().contains(other), "{event}");
+            assert!(
+                !event.to_string().contains(&format!("Patient/{other}")),
+                "{event}"
+            );
             let query = event["entity"]
                 .as_array()
                 .unwrap()
@@ -653,6 +656,33 @@ async fn the_event_of_a_document_hidden_from_the_patient_is_hidden_like_it() {
                 .contains("INVISIBLE_PATIENT");
             let names_hidden = event.to_string().contains("DocumentReference/dh");
             assert_eq!(labelled, names_hidden, "{event}");
+        }
+    })
+    .await;
+}
+
+#[actix_rt::test]
+async fn a_history_is_audited_once_per_patient_it_showed() {
+    each_backend(|t| async move {
+        let app = test::init_service(carnet::build_app(t.state())).await;
+        for id in ["ha", "hb"] {
+            put_patient(&t, json!({"resourceType": "Patient", "id": id}));
+        }
+        let reply = send(
+            &app,
+            fhir_request(Method::GET, "/fhir/Patient/_history", &t.token(), None),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::OK);
+        for (own, other) in [("ha", "hb"), ("hb", "ha")] {
+            let seen = entries(&send(&app, trail_of_searches(&t, own)).await.json());
+            assert_eq!(seen.len(), 1, "{own}: {seen:?}");
+            let event = seen[0].to_string();
+            assert!(
+                event.contains(&format!("Patient/{own}/_history/1")),
+                "{event}"
+            );
+            assert!(!event.contains(&format!("Patient/{other}")), "{event}");
         }
     })
     .await;
