@@ -65,6 +65,11 @@ pub fn is_valid_id(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
+/// The relative reference of one version of a resource: `Type/id/_history/version`.
+pub fn versioned_reference(res_type: &str, id: &str, version: i64) -> String {
+    format!("{res_type}/{id}/_history/{version}")
+}
+
 /// A version number of a resource (`meta.versionId`), from 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct VersionId(pub i64);

@@ -208,7 +208,11 @@ fn response_entry(base: &str, result: EntryResult, preference: ReturnPreference)
                 response: Some(EntryResponse {
                     status: status_line(status),
                     location: location.then(|| {
-                        format!("{}/_history/{}", resource.reference(), resource.version_id)
+                        crate::fhir::ids::versioned_reference(
+                            &resource.res_type,
+                            &resource.id,
+                            resource.version_id,
+                        )
                     }),
                     etag: Some(etag(resource.version_id)),
                     last_modified: Some(format_instant(resource.last_updated)),

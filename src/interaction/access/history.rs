@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::gate::Gate;
 use crate::audit::QueryTrail;
 use crate::consent::Action;
+use crate::fhir::ids::versioned_reference;
 use crate::interaction::error::InteractionError;
 use crate::storage::Conn;
 use crate::storage::versions::{self, VersionRow};
@@ -100,10 +101,7 @@ pub(crate) fn trail_of_versions(gate: &Gate<'_>, entries: &[VersionRow]) -> Quer
             .map(|value| gate.patients_of(&row.res_type, &row.res_id, &value))
             .unwrap_or_default();
         trail.show(
-            format!(
-                "{}/{}/_history/{}",
-                row.res_type, row.res_id, row.version_id
-            ),
+            versioned_reference(&row.res_type, &row.res_id, row.version_id),
             patients,
             Vec::new(),
             false,

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::gate::Gate;
 use crate::audit::QueryTrail;
 use crate::consent::{Reason, RuleId};
+use crate::fhir::ids::versioned_reference;
 use crate::fhir::resource::mark_subsetted;
 use crate::interaction::error::InteractionError;
 use crate::search::query::{Criterion, Match, SearchQuery};
@@ -75,7 +76,7 @@ pub(crate) fn identity_matches(
             continue;
         };
         trail.show(
-            format!("Patient/{}/_history/{}", row.res_id, row.version_id),
+            versioned_reference("Patient", &row.res_id, row.version_id),
             vec![row.res_id.clone()],
             vec![Reason::new(
                 RuleId::RecordIdentityLookup,

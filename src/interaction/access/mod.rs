@@ -28,6 +28,7 @@ use serde_json::Value;
 use crate::audit::AccessAction;
 use crate::auth::Permission;
 use crate::consent::{Action, RecordAccess};
+use crate::fhir::ids::versioned_reference;
 use crate::interaction::context::{RequestContext, Services};
 use crate::interaction::error::InteractionError;
 use crate::interaction::stored::StoredResource;
@@ -78,10 +79,7 @@ pub(crate) fn readable_in(
             verdict.decision = deny;
         }
     }
-    let reference = format!(
-        "{}/{}/_history/{}",
-        resource.res_type, resource.id, resource.version_id
-    );
+    let reference = versioned_reference(&resource.res_type, &resource.id, resource.version_id);
     gate.audit(
         AccessAction::Read,
         &verdict.decision,

@@ -12,6 +12,7 @@ use super::gate::Gate;
 use super::record_forbidden;
 use crate::audit::{AccessAction, QueryTrail};
 use crate::consent::{Action, Decision};
+use crate::fhir::ids::versioned_reference;
 use crate::interaction::error::InteractionError;
 use crate::search::query::{Column, Criterion, Match, ReferenceValue, SearchQuery};
 use crate::storage::Conn;
@@ -92,10 +93,7 @@ pub(crate) fn recheck(
         if verdict.decision.is_permit() {
             let break_glass = verdict.decision.is_break_glass();
             trail.show(
-                format!(
-                    "{}/{}/_history/{}",
-                    row.res_type, row.res_id, row.version_id
-                ),
+                versioned_reference(&row.res_type, &row.res_id, row.version_id),
                 verdict.patients,
                 verdict.decision.reasons,
                 break_glass,
