@@ -1,7 +1,8 @@
 //! Turning one file into the bundle Carnet processes: a batch or transaction Bundle as is;
 //! a collection Bundle, a single resource or an NDJSON file as a transaction that writes
 //! each resource (PUT when it has an id, POST otherwise), so that a file lands whole or not
-//! at all.
+//! at all. The entries of a collection keep their `fullUrl`, so that references to
+//! `urn:uuid:` placeholders resolve as they would in a transaction.
 
 use std::path::{Path, PathBuf};
 
@@ -77,7 +78,7 @@ pub fn bundle_of_file(path: &Path) -> Result<Value, FileError> {
                 line: index + 1,
                 error,
             })?;
-            resources.push(resource);
+            resources.push((None, resource));
         }
         return Ok(transaction_of(resources));
     }
@@ -92,7 +93,10 @@ pub fn bundle_of_file(path: &Path) -> Result<Value, FileError> {
                     .map(|entries| {
                         entries
                             .iter()
-                            .filter_map(|e| e.get("resource").cloned())
+                            .filter_map(|e| {
+                                let full_url = e.get("fullUrl").and_then(Value::as_str);
+                                Some((full_url.map(str::to_owned), e.get("resource")?.clone()))
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
@@ -102,18 +106,19 @@ pub fn bundle_of_file(path: &Path) -> Result<Value, FileError> {
                 "unsupported Bundle type `{other}`"
             ))),
         },
-        Some(_) => Ok(transaction_of(vec![value])),
+        Some(_) => Ok(transaction_of(vec![(None, value)])),
         None => Err(FileError::Shape(
             "no `resourceType`: not a FHIR resource".to_owned(),
         )),
     }
 }
 
-/// A transaction writing each resource: PUT `Type/id` when it has an id, else POST `Type`.
-fn transaction_of(resources: Vec<Value>) -> Value {
+/// A transaction writing each resource: PUT `Type/id` when it has an id, else POST `Type`;
+/// each with its `fullUrl` when it had one.
+fn transaction_of(resources: Vec<(Option<String>, Value)>) -> Value {
     let entries: Vec<Value> = resources
         .into_iter()
-        .map(|resource| {
+        .map(|(full_url, resource)| {
             let resource_type = resource
                 .get("resourceType")
                 .and_then(Value::as_str)
@@ -123,7 +128,11 @@ fn transaction_of(resources: Vec<Value>) -> Value {
                 Some(id) => json!({"method": "PUT", "url": format!("{resource_type}/{id}")}),
                 None => json!({"method": "POST", "url": resource_type}),
             };
-            json!({"resource": resource, "request": request})
+            let mut entry = json!({"resource": resource, "request": request});
+            if let Some(full_url) = full_url {
+                entry["fullUrl"] = Value::String(full_url);
+            }
+            entry
         })
         .collect();
     json!({"resourceType": "Bundle", "type": "transaction", "entry": entries})
@@ -136,9 +145,14 @@ mod tests {
     #[test]
     fn resources_with_ids_are_put_and_others_posted() {
         let bundle = transaction_of(vec![
-            json!({"resourceType": "Patient", "id": "a"}),
-            json!({"resourceType": "Observation"}),
+            (None, json!({"resourceType": "Patient", "id": "a"})),
+            (
+                Some("urn:uuid:o1".to_owned()),
+                json!({"resourceType": "Observation"}),
+            ),
         ]);
+        assert_eq!(bundle["entry"][0].get("fullUrl"), None);
+        assert_eq!(bundle["entry"][1]["fullUrl"], "urn:uuid:o1");
         assert_eq!(bundle["entry"][0]["request"]["method"], "PUT");
         assert_eq!(bundle["entry"][0]["request"]["url"], "Patient/a");
         assert_eq!(bundle["entry"][1]["request"]["method"], "POST");

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::access;
 use super::audit_trail;
 use super::bundle_entry::{Entry, EntryMethod, conditional_reference, parse_entry, patch_document};
+use super::bundle_placeholders::{Resolvable, check_distinct_full_urls, unresolved_placeholders};
 use super::conditional::{Match, single_match};
 use super::context::{RequestContext, Services};
 use super::create::{CreateOutcome, create_in};
@@ -157,6 +158,12 @@ pub fn run_prepared(
 }
 
 fn run_batch_entry(services: &Services, context: &RequestContext, entry: Entry) -> EntryResult {
+    if let Some(Value::Object(resource)) = &entry.resource {
+        let issues = unresolved_placeholders(entry.index, resource, Resolvable::Batch);
+        if !issues.is_empty() {
+            return EntryResult::Failed(InteractionError::Invalid(issues));
+        }
+    }
     let url = &entry.url;
     let outcome = match (entry.method, &url.id, &url.query) {
         (EntryMethod::Get | EntryMethod::Head, Some(id), None) => match &url.version {
@@ -270,9 +277,37 @@ fn plan_transaction(
         .enumerate()
         .map(|(index, raw)| parse_entry(index, raw))
         .collect::<Result<_, _>>()?;
+    check_distinct_full_urls(
+        entries
+            .iter()
+            .filter_map(|e| e.full_url.as_deref().map(|url| (e.index, url))),
+    )?;
     let planned = plan(services, entries)?;
     check_distinct_targets(&planned)?;
+    check_placeholders(&planned)?;
     Ok(planned)
+}
+
+/// Every placeholder reference (`urn:uuid:…`) of the transaction's resources names an
+/// entry it creates or updates (`resolve_references` replaces them all).
+fn check_placeholders(planned: &[Planned]) -> Result<(), InteractionError> {
+    let full_urls: HashSet<&str> = planned
+        .iter()
+        .filter(|item| matches!(item.entry.method, EntryMethod::Post | EntryMethod::Put))
+        .filter_map(|item| item.entry.full_url.as_deref())
+        .collect();
+    let issues: Vec<OutcomeIssue> = planned
+        .iter()
+        .filter_map(|item| Some((item.entry.index, item.content.as_ref()?)))
+        .flat_map(|(index, resource)| {
+            unresolved_placeholders(index, resource, Resolvable::Transaction(&full_urls))
+        })
+        .collect();
+    if issues.is_empty() {
+        Ok(())
+    } else {
+        Err(InteractionError::Invalid(issues))
+    }
 }
 
 fn run_transaction(
@@ -379,8 +414,9 @@ fn resolve_references(
         let Some(full_url) = item.entry.full_url.clone() else {
             continue;
         };
-        let reference = match (item.entry.method, &item.new_id, &item.entry.url.id) {
-            (EntryMethod::Post, Some(new_id), _) => match &item.entry.if_none_exist {
+        let url = &item.entry.url;
+        let reference = match (item.entry.method, &item.new_id, &url.id, &url.query) {
+            (EntryMethod::Post, Some(new_id), _, _) => match &item.entry.if_none_exist {
                 Some(criteria) => {
                     match single_match(conn, services, context, &item.res_type, criteria)
                         .map_err(|e| in_entry(e, item.entry.index))?
@@ -391,7 +427,13 @@ fn resolve_references(
                 }
                 None => format!("{}/{new_id}", item.res_type),
             },
-            (EntryMethod::Put, _, Some(id)) => format!("{}/{id}", item.res_type),
+            (EntryMethod::Put, _, Some(id), _) => format!("{}/{id}", item.res_type),
+            (EntryMethod::Put, _, None, Some(criteria)) => {
+                let criteria = criteria.clone();
+                let id = conditional_update_id(conn, services, context, item, &criteria)
+                    .map_err(|e| in_entry(e, item.entry.index))?;
+                format!("{}/{id}", item.res_type)
+            }
             _ => continue,
         };
         replacements.insert(full_url, reference);
@@ -429,6 +471,29 @@ fn resolve_references(
         }
     }
     Ok(())
+}
+
+/// The id a conditional update (`PUT Type?criteria`) will write, so that references to its
+/// `fullUrl` can name it: the one resource the criteria match, else the body's id, else a
+/// new id, which is then set in the body for `update_conditional_in` to use. More than
+/// one match is refused (412), as the update itself would.
+fn conditional_update_id(
+    conn: &mut Conn<'_>,
+    services: &Services,
+    context: &RequestContext,
+    item: &mut Planned,
+    criteria: &str,
+) -> Result<String, InteractionError> {
+    if let Match::One(found) = single_match(conn, services, context, &item.res_type, criteria)? {
+        return Ok(found.as_str().to_owned());
+    }
+    let content = item.content.get_or_insert_with(Map::new);
+    if let Some(id) = content.get("id").and_then(Value::as_str) {
+        return Ok(id.to_owned());
+    }
+    let id = ResourceId::generate().as_str().to_owned();
+    content.insert("id".into(), Value::String(id.clone()));
+    Ok(id)
 }
 
 fn collect_conditional_references(value: &Value, found: &mut HashMap<String, String>) {

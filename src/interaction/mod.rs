@@ -7,6 +7,7 @@ mod access;
 pub mod audit_trail;
 pub mod bundle;
 pub mod bundle_entry;
+mod bundle_placeholders;
 mod conditional;
 pub mod consent_operations;
 pub mod context;

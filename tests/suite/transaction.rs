@@ -157,3 +157,75 @@ async fn conditional_references_and_patch_entries() {
     })
     .await;
 }
+
+#[actix_rt::test]
+async fn placeholders_must_name_an_entry_of_the_bundle() {
+    each_backend(|t| async move {
+        let app = test::init_service(carnet::build_app(t.state())).await;
+        let token = t.token();
+        let observation = |subject: &str| {
+            json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"}, "subject": {"reference": subject}})
+        };
+        let count_observations = || async {
+            let reply = send(&app, fhir_request(Method::GET, "/fhir/Observation?_summary=count", &token, None)).await;
+            reply.json()["total"].as_u64().unwrap()
+        };
+        let before = count_observations().await;
+
+        // A placeholder no entry names: 400, nothing stored.
+        let dangling = transaction(vec![
+            json!({"resource": {"resourceType": "Patient", "id": "ph-kept"}, "request": {"method": "PUT", "url": "Patient/ph-kept"}}),
+            json!({"resource": observation("urn:uuid:00000000-0000-4000-8000-000000000404"), "request": {"method": "POST", "url": "Observation"}}),
+        ]);
+        let failed = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&dangling))).await;
+        assert_eq!(failed.status, StatusCode::BAD_REQUEST);
+        let issues = failed.issues();
+        assert!(
+            issues.iter().any(|(at, text)| at == "Bundle.entry[1].resource" && text.contains("urn:uuid:00000000-0000-4000-8000-000000000404")),
+            "{issues:?}"
+        );
+        assert_eq!(send(&app, fhir_request(Method::GET, "/fhir/Patient/ph-kept", &token, None)).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(count_observations().await, before);
+
+        // Two entries with one fullUrl: 400.
+        let twice = transaction(vec![
+            json!({"fullUrl": "urn:uuid:a", "resource": {"resourceType": "Patient"}, "request": {"method": "POST", "url": "Patient"}}),
+            json!({"fullUrl": "urn:uuid:a", "resource": {"resourceType": "Patient"}, "request": {"method": "POST", "url": "Patient"}}),
+        ]);
+        let failed = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&twice))).await;
+        assert_eq!(failed.status, StatusCode::BAD_REQUEST);
+        assert!(failed.issues().iter().any(|(at, text)| at == "Bundle.entry[1].fullUrl" && text.contains("entries 0 and 1")), "{:?}", failed.issues());
+
+        // The fullUrl of a conditional update resolves to the resource it writes: created
+        // when nothing matches, the match otherwise.
+        let conditional = transaction(vec![
+            json!({"fullUrl": "urn:uuid:p", "resource": {"resourceType": "Patient", "identifier": [{"system": "urn:ph", "value": "1"}]},
+                   "request": {"method": "PUT", "url": "Patient?identifier=urn:ph|1"}}),
+            json!({"resource": observation("urn:uuid:p"), "request": {"method": "POST", "url": "Observation"}}),
+        ]);
+        let mut subjects = Vec::new();
+        for round in ["created", "matched"] {
+            let reply = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&conditional)).insert_header(("Prefer", "return=representation"))).await;
+            assert_eq!(reply.status, StatusCode::OK, "{round}: {}", String::from_utf8_lossy(&reply.body));
+            let response = reply.json();
+            let patient = response["entry"][0]["resource"]["id"].as_str().unwrap().to_owned();
+            assert_eq!(response["entry"][1]["resource"]["subject"]["reference"], format!("Patient/{patient}"), "{round}");
+            subjects.push(patient);
+        }
+        assert_eq!(subjects[0], subjects[1], "the second run updates the patient the first created");
+
+        // In a batch, entries may not refer to each other: that entry fails alone.
+        let batch = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+            {"fullUrl": "urn:uuid:b", "resource": {"resourceType": "Patient"}, "request": {"method": "POST", "url": "Patient"}},
+            {"resource": observation("urn:uuid:b"), "request": {"method": "POST", "url": "Observation"}}
+        ]});
+        let reply = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&batch))).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        let response = reply.json();
+        assert_eq!(response["entry"][0]["response"]["status"], "201 Created");
+        assert_eq!(response["entry"][1]["response"]["status"], "400 Bad Request");
+        let outcome = response["entry"][1]["response"]["outcome"].to_string();
+        assert!(outcome.contains("may not refer to each other"), "{outcome}");
+    })
+    .await;
+}
