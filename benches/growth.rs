@@ -204,6 +204,7 @@ fn grow(label: &str, database_url: &str, data_dir: &Path, sizes: &[usize], repor
             let scope = SearchScope {
                 type_name: Some(res_type),
                 patient_compartment: None,
+                everything: false,
             };
             let plan = explain(&services, &context, scope, &pairs)
                 .map(|lines| lines.join("\n"))

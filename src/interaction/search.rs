@@ -18,7 +18,8 @@ use crate::audit::QueryTrail;
 use crate::auth::Permission;
 use crate::fhir::resource::mark_subsetted;
 use crate::search::query::{
-    Criterion, Handling, Include, SearchQuery, SummaryMode, TotalMode, parse_search,
+    Criterion, EVERYTHING_PARAMS, Handling, Include, SearchQuery, SummaryMode, TotalMode,
+    everything_criterion, parse_search,
 };
 use crate::search::query_string::join_pairs;
 use crate::search::registry::SearchParamType;
@@ -47,6 +48,9 @@ pub struct SearchResult {
 pub struct SearchScope<'a> {
     pub type_name: Option<&'a str>,
     pub patient_compartment: Option<&'a str>,
+    /// `Patient/{id}/$everything`: its own parameters (`start`, `end`, `_since`) are
+    /// taken besides search's.
+    pub everything: bool,
 }
 
 /// The query of a search as it will run: parsed, limited to a patient's compartment, and
@@ -59,8 +63,17 @@ fn planned(
     pairs: &[(String, String)],
     handling: Handling,
 ) -> Result<(SearchQuery, AccessFilter, SearchGrants), InteractionError> {
-    let mut query = parse_search(&services.registry, scope.type_name, pairs, handling)
+    let (operation_pairs, search_pairs): (Vec<_>, Vec<_>) = pairs
+        .iter()
+        .cloned()
+        .partition(|(name, _)| scope.everything && EVERYTHING_PARAMS.contains(&name.as_str()));
+    let mut query = parse_search(&services.registry, scope.type_name, &search_pairs, handling)
         .map_err(|e| InteractionError::invalid(e.to_string()))?;
+    for (name, value) in &operation_pairs {
+        let criterion = everything_criterion(name, value)
+            .map_err(|e| InteractionError::invalid(e.to_string()))?;
+        query.criteria.push(criterion);
+    }
     let mut access = AccessFilter::default();
     if let Some(patient) = scope.patient_compartment {
         let patient = target::resource_id(patient)?;

@@ -18,6 +18,7 @@ mod consent_changes;
 mod consent_scenarios;
 mod consent_scenarios_pdp;
 mod demo;
+mod everything;
 mod examples;
 mod history;
 mod import;

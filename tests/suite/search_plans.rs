@@ -78,6 +78,7 @@ async fn common_searches_use_indexes() {
                 let scope = SearchScope {
                     type_name: Some(res_type),
                     patient_compartment: None,
+                    everything: false,
                 };
                 let plan = explain(&system, &context, scope, &pairs).expect("a plan");
                 let text = plan.join("\n");

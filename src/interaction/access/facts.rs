@@ -12,7 +12,7 @@ pub(crate) const CLASS: &str = "class";
 pub(crate) const DOCTYPE: &str = "doctype";
 pub(crate) const CATEGORY: &str = "category";
 pub(crate) const AUTHOR: &str = "author";
-pub(crate) const DATE: &str = "date";
+pub(crate) const DATE: &str = crate::storage::search::CARE_DATE_KIND;
 /// A DocumentReference's attachment: the `Binary/{id}` it points to.
 pub(crate) const ATTACHMENT: &str = "attachment";
 

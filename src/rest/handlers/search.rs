@@ -26,6 +26,7 @@ pub async fn search_type(
     let scope = Scope {
         type_name: Some(path.into_inner()),
         patient: None,
+        everything: false,
     };
     run(request, state, principal, scope, pairs).await
 }
@@ -49,10 +50,12 @@ pub async fn search_compartment(
     let pairs = parse_pairs(request.query_string());
     // `Patient/{id}/$everything` (FHIR R4 patient-operation-everything): the compartment,
     // every type, the Patient included, as the subject may see it.
-    let type_name = (type_name != "*" && type_name != "$everything").then_some(type_name);
+    let everything = type_name == "$everything";
+    let type_name = (type_name != "*" && !everything).then_some(type_name);
     let scope = Scope {
         type_name,
         patient: Some(id),
+        everything,
     };
     run(request, state, principal, scope, pairs).await
 }
@@ -61,6 +64,7 @@ pub async fn search_compartment(
 struct Scope {
     type_name: Option<String>,
     patient: Option<String>,
+    everything: bool,
 }
 
 pub async fn search_system(
@@ -72,6 +76,7 @@ pub async fn search_system(
     let scope = Scope {
         type_name: None,
         patient: None,
+        everything: false,
     };
     run(request, state, principal, scope, pairs).await
 }
@@ -103,6 +108,7 @@ pub async fn search_post(
     let scope = Scope {
         type_name: Some(path.into_inner()),
         patient: None,
+        everything: false,
     };
     run(request, state, principal, scope, pairs).await
 }
@@ -123,6 +129,7 @@ async fn run(
             let scope = search::SearchScope {
                 type_name: scope.type_name.as_deref(),
                 patient_compartment: scope.patient.as_deref(),
+                everything: scope.everything,
             };
             search::search(&services, &ctx, scope, &pairs, handling)
         })

@@ -12,6 +12,7 @@
 
 mod control;
 mod error;
+mod everything;
 mod model;
 mod model_terms;
 mod parse;
@@ -31,6 +32,7 @@ mod tests_terms;
 mod tests_values;
 
 pub use error::QueryError;
+pub use everything::{EVERYTHING_PARAMS, everything_criterion};
 pub use model::{
     Column, ComponentValue, CompositeValue, Criterion, DateValue, Handling, Ignored, Include,
     Match, NumberValue, OfTypeValue, ParamCriterion, Prefix, QuantityValue, ReferenceValue,

@@ -82,6 +82,9 @@ pub enum Column {
     Id,
     /// `_lastUpdated`: the last-updated time of the current version, in ms (date values).
     LastUpdated,
+    /// `start`/`end` of `$everything`: the care date recorded for the resource's consent
+    /// decisions (date values); a resource without one always matches.
+    CareDate,
 }
 
 /// A parameter with its OR-ed values.

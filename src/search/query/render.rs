@@ -4,8 +4,9 @@
 //! values re-escaped (`\,` `\$` `\|` `\\`) and percent-encoded. Ignored parameters and
 //! the defaults that change nothing (`_contained=false`) are left out.
 
+use super::everything::SINCE;
 use super::model::{
-    Criterion, DateValue, Include, Match, NumberValue, OfTypeValue, Prefix, QuantityValue,
+    Column, Criterion, DateValue, Include, Match, NumberValue, OfTypeValue, Prefix, QuantityValue,
     ReferenceValue, SearchQuery, StringMode, SummaryMode, TokenValue, TotalMode, TypedValue,
     UriMode,
 };
@@ -103,6 +104,14 @@ fn include(name: &str, include: &Include) -> (String, String) {
 
 fn criterion(c: &Criterion) -> (String, String) {
     match c {
+        // `$everything`'s `start`, `end`, `_since`: one date, as written.
+        Criterion::Param(p) if p.column == Column::CareDate || p.code == SINCE => {
+            let text = match &p.matcher {
+                Match::Date(values) => join(values.iter().map(|v| escape(&v.text))),
+                other => matcher(other).1,
+            };
+            (p.code.clone(), text)
+        }
         Criterion::Param(p) => {
             let (modifier, value) = matcher(&p.matcher);
             (format!("{}{modifier}", p.code), value)

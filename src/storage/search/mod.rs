@@ -66,6 +66,10 @@ pub struct SearchPage {
     pub last: Option<Cursor>,
 }
 
+/// The `resource_fact` kind of a resource's care date (the clinical date its consent
+/// decisions read), which `start`/`end` of `$everything` test.
+pub const CARE_DATE_KIND: &str = "date";
+
 const SELECT: &str =
     "SELECT r.res_type, r.res_id, r.version_id, r.last_updated, r.content FROM current_resources r";
 

@@ -3,6 +3,7 @@
 //! `search_reference`, OR-ed values are OR-ed, criteria AND-ed. Prefix semantics follow FHIR
 //! R4 search.html §3.1.1.4 on the inclusive ranges the index stores.
 
+use super::CARE_DATE_KIND;
 use super::access::{RecordsFilter, records_clause};
 use super::composite::composite_predicate;
 use super::special;
@@ -188,6 +189,7 @@ fn parameter(
     match param.column {
         Column::Id => id_predicate(&param.matcher, row),
         Column::LastUpdated => last_updated_predicate(&param.matcher, row, now_ms),
+        Column::CareDate => care_date_predicate(&param.matcher, row, aliases, now_ms),
         Column::Index => match &param.matcher {
             Match::Composite(values) => {
                 composite_predicate(&param.code, values, row, aliases, now_ms)
@@ -239,6 +241,40 @@ fn last_updated_predicate(matcher: &Match, row: &str, now_ms: i64) -> Result<Sql
         Match::Missing(missing) => Ok(Sql::new(if *missing { "1 = 0" } else { "1 = 1" })),
         _ => Err(unsupported("this modifier on `_lastUpdated`")),
     }
+}
+
+/// `start`/`end` of `$everything`: no care date of the resource (`resource_fact` rows of
+/// kind `CARE_DATE_KIND`) falls outside the values; a resource without one matches.
+fn care_date_predicate(
+    matcher: &Match,
+    row: &str,
+    aliases: &mut Aliases,
+    now_ms: i64,
+) -> Result<Sql, StorageError> {
+    let Match::Date(values) = matcher else {
+        return Err(unsupported("this test of a care date"));
+    };
+    let f = aliases.next("cd");
+    let column = format!("{f}.at");
+    let within = values
+        .iter()
+        .map(|value| {
+            let (low, high) = date_bounds(value, now_ms);
+            range_predicate(
+                value.prefix,
+                &column,
+                &column,
+                Bound::Int(low),
+                Bound::Int(high),
+            )
+        })
+        .collect();
+    let mut sql = Sql::new(&format!(
+        "NOT EXISTS (SELECT 1 FROM resource_fact {f} WHERE {f}.res_type = {row}.res_type AND {f}.res_id = {row}.res_id AND {f}.kind = "
+    ));
+    sql.text(CARE_DATE_KIND).push(" AND NOT (");
+    sql.append(Sql::join(within, " OR ")).push("))");
+    Ok(sql)
 }
 
 fn date_bounds(value: &DateValue, now_ms: i64) -> (i64, i64) {
