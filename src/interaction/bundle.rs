@@ -19,7 +19,7 @@ use super::error::InteractionError;
 use super::patch::{parse_patch, patch_conditional_in, patch_in};
 use super::stored::StoredResource;
 use super::target;
-use super::update::{check_body_id, update_conditional_in, update_in};
+use super::update::{check_body_id, conditional_update_target, update_in};
 use super::write::check_incoming;
 use super::{delete, patch, read, update, vread};
 use crate::auth::Permission;
@@ -265,6 +265,9 @@ struct Planned {
     content: Option<Map<String, Value>>,
     patch: Option<json_patch::Patch>,
     new_id: Option<ResourceId>,
+    /// The id a conditional update writes, once resolved for its `fullUrl`
+    /// (`resolve_references`), so that its criteria are not matched twice.
+    target_id: Option<ResourceId>,
 }
 
 /// Parses and plans the entries of a transaction (no database).
@@ -373,6 +376,7 @@ fn plan(services: &Services, entries: Vec<Entry>) -> Result<Vec<Planned>, Intera
             content,
             patch,
             new_id,
+            target_id: None,
         });
     }
     if !issues.is_empty() {
@@ -429,10 +433,19 @@ fn resolve_references(
             },
             (EntryMethod::Put, _, Some(id), _) => format!("{}/{id}", item.res_type),
             (EntryMethod::Put, _, None, Some(criteria)) => {
-                let criteria = criteria.clone();
-                let id = conditional_update_id(conn, services, context, item, &criteria)
-                    .map_err(|e| in_entry(e, item.entry.index))?;
-                format!("{}/{id}", item.res_type)
+                let no_body = Map::new();
+                let id = conditional_update_target(
+                    conn,
+                    services,
+                    context,
+                    &item.res_type,
+                    criteria,
+                    item.content.as_ref().unwrap_or(&no_body),
+                )
+                .map_err(|e| in_entry(e, item.entry.index))?;
+                let reference = format!("{}/{id}", item.res_type);
+                item.target_id = Some(id);
+                reference
             }
             _ => continue,
         };
@@ -471,29 +484,6 @@ fn resolve_references(
         }
     }
     Ok(())
-}
-
-/// The id a conditional update (`PUT Type?criteria`) will write, so that references to its
-/// `fullUrl` can name it: the one resource the criteria match, else the body's id, else a
-/// new id, which is then set in the body for `update_conditional_in` to use. More than
-/// one match is refused (412), as the update itself would.
-fn conditional_update_id(
-    conn: &mut Conn<'_>,
-    services: &Services,
-    context: &RequestContext,
-    item: &mut Planned,
-    criteria: &str,
-) -> Result<String, InteractionError> {
-    if let Match::One(found) = single_match(conn, services, context, &item.res_type, criteria)? {
-        return Ok(found.as_str().to_owned());
-    }
-    let content = item.content.get_or_insert_with(Map::new);
-    if let Some(id) = content.get("id").and_then(Value::as_str) {
-        return Ok(id.to_owned());
-    }
-    let id = ResourceId::generate().as_str().to_owned();
-    content.insert("id".into(), Value::String(id.clone()));
-    Ok(id)
 }
 
 fn collect_conditional_references(value: &Value, found: &mut HashMap<String, String>) {
@@ -555,12 +545,18 @@ fn run_planned(
         }
         (EntryMethod::Put, None, Some(query)) => {
             let content = item.content.take().unwrap_or_default();
-            update_conditional_in(
+            let id = match item.target_id.take() {
+                Some(id) => id,
+                None => {
+                    conditional_update_target(conn, services, context, &res_type, query, &content)?
+                }
+            };
+            update_in(
                 conn,
                 services,
                 context,
                 &res_type,
-                query,
+                &id,
                 content,
                 item.entry.if_match,
             )

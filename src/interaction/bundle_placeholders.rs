@@ -27,8 +27,8 @@ pub fn check_distinct_full_urls<'a>(
     let mut first_of: HashMap<&str, usize> = HashMap::new();
     let mut issues = Vec::new();
     for (index, full_url) in full_urls {
-        if let Some(first) = first_of.insert(full_url, index) {
-            first_of.insert(full_url, first);
+        let first = *first_of.entry(full_url).or_insert(index);
+        if first != index {
             issues.push(
                 OutcomeIssue::error(
                     "invalid",

@@ -4,6 +4,7 @@
 //! `_revinclude` are followed from the page. Consent narrowing will be added to the same
 //! SQL (consent issue).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
@@ -63,13 +64,18 @@ fn planned(
     pairs: &[(String, String)],
     handling: Handling,
 ) -> Result<(SearchQuery, AccessFilter, SearchGrants), InteractionError> {
-    let (operation_pairs, search_pairs): (Vec<_>, Vec<_>) = pairs
-        .iter()
-        .cloned()
-        .partition(|(name, _)| scope.everything && EVERYTHING_PARAMS.contains(&name.as_str()));
+    let (operation_pairs, search_pairs): (Vec<&(String, String)>, Cow<'_, [_]>) =
+        if scope.everything {
+            let (operation, search): (Vec<_>, Vec<_>) = pairs
+                .iter()
+                .partition(|(name, _)| EVERYTHING_PARAMS.contains(&name.as_str()));
+            (operation, Cow::Owned(search.into_iter().cloned().collect()))
+        } else {
+            (Vec::new(), Cow::Borrowed(pairs))
+        };
     let mut query = parse_search(&services.registry, scope.type_name, &search_pairs, handling)
         .map_err(|e| InteractionError::invalid(e.to_string()))?;
-    for (name, value) in &operation_pairs {
+    for (name, value) in operation_pairs {
         let criterion = everything_criterion(name, value)
             .map_err(|e| InteractionError::invalid(e.to_string()))?;
         query.criteria.push(criterion);

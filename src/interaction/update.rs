@@ -61,7 +61,7 @@ pub fn update_conditional(
 
 /// Conditional update inside the caller's transaction: no match creates (with the body's
 /// id, or a new one), one match updates it, more is 412.
-pub(crate) fn update_conditional_in(
+fn update_conditional_in(
     conn: &mut Conn<'_>,
     services: &Services,
     context: &RequestContext,
@@ -70,21 +70,33 @@ pub(crate) fn update_conditional_in(
     content: Map<String, Value>,
     if_match: Option<i64>,
 ) -> Result<UpdateOutcome, InteractionError> {
+    let id = conditional_update_target(conn, services, context, res_type, criteria, &content)?;
+    update_in(conn, services, context, res_type, &id, content, if_match)
+}
+
+/// The id a conditional update of `content` writes: the one resource the criteria match
+/// (412 for several; 400 when the body names another id), else the body's id, else a new
+/// one.
+pub(crate) fn conditional_update_target(
+    conn: &mut Conn<'_>,
+    services: &Services,
+    context: &RequestContext,
+    res_type: &ResourceType,
+    criteria: &str,
+    content: &Map<String, Value>,
+) -> Result<ResourceId, InteractionError> {
     let body_id = content.get("id").and_then(Value::as_str);
-    let id = match (
+    match (
         single_match(conn, services, context, res_type, criteria)?,
         body_id,
     ) {
-        (Match::None, Some(id)) => target::resource_id(id)?,
-        (Match::None, None) => ResourceId::generate(),
-        (Match::One(found), Some(id)) if found.as_str() != id => {
-            return Err(InteractionError::invalid(format!(
-                "the resource id `{id}` differs from the id `{found}` the criteria match"
-            )));
-        }
-        (Match::One(found), _) => found,
-    };
-    update_in(conn, services, context, res_type, &id, content, if_match)
+        (Match::None, Some(id)) => target::resource_id(id),
+        (Match::None, None) => Ok(ResourceId::generate()),
+        (Match::One(found), Some(id)) if found.as_str() != id => Err(InteractionError::invalid(
+            format!("the resource id `{id}` differs from the id `{found}` the criteria match"),
+        )),
+        (Match::One(found), _) => Ok(found),
+    }
 }
 
 /// The body of an update must carry the id of the URL (400 otherwise, as the spec says).

@@ -9,26 +9,14 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::test;
 use serde_json::{Value, json};
 
-use crate::common::{each_backend, fhir_request, send};
+use crate::common::{each_backend, entry_ids, fhir_request, send};
 
 /// The resources of `bundle` but its AuditEvents (every request adds one to the record).
 fn ids(bundle: &Value) -> BTreeSet<String> {
-    bundle["entry"]
-        .as_array()
-        .map(|entries| {
-            entries
-                .iter()
-                .filter(|e| e["resource"]["resourceType"] != "AuditEvent")
-                .map(|e| {
-                    format!(
-                        "{}/{}",
-                        e["resource"]["resourceType"].as_str().unwrap(),
-                        e["resource"]["id"].as_str().unwrap()
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    entry_ids(bundle)
+        .into_iter()
+        .filter(|id| !id.starts_with("AuditEvent/"))
+        .collect()
 }
 
 fn set(items: &[&str]) -> BTreeSet<String> {

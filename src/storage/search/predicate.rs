@@ -221,23 +221,11 @@ fn id_predicate(matcher: &Match, row: &str) -> Result<Sql, StorageError> {
 
 fn last_updated_predicate(matcher: &Match, row: &str, now_ms: i64) -> Result<Sql, StorageError> {
     match matcher {
-        Match::Date(values) => {
-            let column = format!("{row}.last_updated");
-            let parts = values
-                .iter()
-                .map(|value| {
-                    let (low, high) = date_bounds(value, now_ms);
-                    range_predicate(
-                        value.prefix,
-                        &column,
-                        &column,
-                        Bound::Int(low),
-                        Bound::Int(high),
-                    )
-                })
-                .collect();
-            Ok(Sql::join(parts, " OR "))
-        }
+        Match::Date(values) => Ok(instant_in_any(
+            values,
+            &format!("{row}.last_updated"),
+            now_ms,
+        )),
         Match::Missing(missing) => Ok(Sql::new(if *missing { "1 = 0" } else { "1 = 1" })),
         _ => Err(unsupported("this modifier on `_lastUpdated`")),
     }
@@ -255,26 +243,31 @@ fn care_date_predicate(
         return Err(unsupported("this test of a care date"));
     };
     let f = aliases.next("cd");
-    let column = format!("{f}.at");
-    let within = values
+    let within = instant_in_any(values, &format!("{f}.at"), now_ms);
+    let mut sql = Sql::new(&format!(
+        "NOT EXISTS (SELECT 1 FROM resource_fact {f} WHERE {f}.res_type = {row}.res_type AND {f}.res_id = {row}.res_id AND {f}.kind = "
+    ));
+    sql.text(CARE_DATE_KIND).push(" AND NOT (");
+    sql.append(within).push("))");
+    Ok(sql)
+}
+
+/// The instant `column` (ms) matches one of the date `values`, each with its prefix.
+fn instant_in_any(values: &[DateValue], column: &str, now_ms: i64) -> Sql {
+    let parts = values
         .iter()
         .map(|value| {
             let (low, high) = date_bounds(value, now_ms);
             range_predicate(
                 value.prefix,
-                &column,
-                &column,
+                column,
+                column,
                 Bound::Int(low),
                 Bound::Int(high),
             )
         })
         .collect();
-    let mut sql = Sql::new(&format!(
-        "NOT EXISTS (SELECT 1 FROM resource_fact {f} WHERE {f}.res_type = {row}.res_type AND {f}.res_id = {row}.res_id AND {f}.kind = "
-    ));
-    sql.text(CARE_DATE_KIND).push(" AND NOT (");
-    sql.append(Sql::join(within, " OR ")).push("))");
-    Ok(sql)
+    Sql::join(parts, " OR ")
 }
 
 fn date_bounds(value: &DateValue, now_ms: i64) -> (i64, i64) {
