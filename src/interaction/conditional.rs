@@ -85,6 +85,7 @@ fn matching_ids(
         position: PagePosition::Offset(0),
         count: MATCH_LIMIT,
         with_total: false,
+        first_read: None,
     };
     let found = storage_search(conn, &search, &filter, page, context.now_millis)?;
     Ok(found.rows.into_iter().map(|row| row.res_id).collect())

@@ -49,6 +49,7 @@ pub fn practitioners_of(
         position: PagePosition::Offset(0),
         count: 2,
         with_total: false,
+        first_read: None,
     };
     let now = services.clock.now_millis();
     let found = services.store.read(|conn| {

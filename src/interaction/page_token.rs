@@ -1,8 +1,9 @@
-//! The `_page` tokens of search links: `a:<cursor>` for the page after a row and
-//! `b:<cursor>` for the page before it (`storage::search::Cursor`). A cursor is the row's
-//! `Type/id`, followed for sorted searches by `:` and its sort values (JSON, base64url),
-//! so that every page of a sorted search is found by keyset too. A token from another
-//! search, or altered, is a 400 naming `_page`.
+//! The `_page` tokens of search links: `a.<time>:<cursor>` for the page after a row and
+//! `b.<time>:<cursor>` for the page before it (`storage::search::Cursor`), where `<time>`
+//! is when the search's first page was read (milliseconds; `PageRequest::first_read`). A
+//! cursor is the row's `Type/id`, followed for sorted searches by `:` and its sort values
+//! (JSON, base64url), so that every page of a sorted search is found by keyset too. A
+//! token from another search, or altered, is a 400 naming `_page`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,10 +13,25 @@ use super::error::InteractionError;
 use super::target;
 use crate::storage::search::{Cursor, PagePosition, SearchPage, SortValue};
 
-/// The position a `_page` token names.
-pub(crate) fn parse(token: &str) -> Result<PagePosition, InteractionError> {
+/// A page of a search, as its `_page` token names it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PageToken {
+    pub position: PagePosition,
+    /// When the search's first page was read.
+    pub first_read: i64,
+}
+
+/// The page a `_page` token names.
+pub(crate) fn parse(token: &str) -> Result<PageToken, InteractionError> {
     let bad = || InteractionError::invalid(format!("`_page` has an invalid value `{token}`"));
     let (kind, rest) = token.split_once(':').ok_or_else(bad)?;
+    let (kind, first_read) = kind.split_once('.').ok_or_else(bad)?;
+    let first_read: i64 = first_read
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| first_read.parse().ok())
+        .flatten()
+        .ok_or_else(bad)?;
     let (key, values) = match rest.split_once(':') {
         Some((key, values)) => (key, Some(values)),
         None => (rest, None),
@@ -32,21 +48,31 @@ pub(crate) fn parse(token: &str) -> Result<PagePosition, InteractionError> {
         res_type: res_type.as_str().to_owned(),
         res_id: res_id.as_str().to_owned(),
     };
-    match kind {
-        "a" => Ok(PagePosition::After(cursor)),
-        "b" => Ok(PagePosition::Before(cursor)),
-        _ => Err(bad()),
-    }
+    let position = match kind {
+        "a" => PagePosition::After(cursor),
+        "b" => PagePosition::Before(cursor),
+        _ => return Err(bad()),
+    };
+    Ok(PageToken {
+        position,
+        first_read,
+    })
 }
 
 /// The tokens of the previous and next pages of `page`, read at `position`, if there are
-/// such pages.
+/// such pages, for a search whose first page was read at `first_read`.
 pub(crate) fn neighbours(
     position: &PagePosition,
     page: &SearchPage,
+    first_read: i64,
 ) -> (Option<String>, Option<String>) {
-    let before = |cursor: &Option<Cursor>| cursor.as_ref().map(|c| format!("b:{}", encode(c)));
-    let after = |cursor: &Option<Cursor>| cursor.as_ref().map(|c| format!("a:{}", encode(c)));
+    let token = |kind: &str, cursor: &Option<Cursor>| {
+        cursor
+            .as_ref()
+            .map(|c| format!("{kind}.{first_read}:{}", encode(c)))
+    };
+    let before = |cursor: &Option<Cursor>| token("b", cursor);
+    let after = |cursor: &Option<Cursor>| token("a", cursor);
     match position {
         PagePosition::Offset(offset) => (
             if *offset > 0 {
@@ -138,17 +164,26 @@ mod tests {
             res_type: "Patient".to_owned(),
             res_id: "p-1".to_owned(),
         };
-        let token = format!("a:{}", encode(&cursor));
+        let token = format!("a.1700000000000:{}", encode(&cursor));
         assert!(!token.contains('&') && !token.contains('?'), "{token}");
-        assert_eq!(parse(&token).ok(), Some(PagePosition::After(cursor)));
+        assert_eq!(
+            parse(&token).ok(),
+            Some(PageToken {
+                position: PagePosition::After(cursor),
+                first_read: 1_700_000_000_000
+            })
+        );
         let plain = Cursor {
             sort: Vec::new(),
             res_type: "Patient".to_owned(),
             res_id: "p-1".to_owned(),
         };
         assert_eq!(
-            parse("b:Patient/p-1").ok(),
-            Some(PagePosition::Before(plain))
+            parse("b.0:Patient/p-1").ok(),
+            Some(PageToken {
+                position: PagePosition::Before(plain),
+                first_read: 0
+            })
         );
     }
 
@@ -161,6 +196,11 @@ mod tests {
             "a:Patient",
             "a:Patient/1:%%%",
             "a:Patient/1:W3sieCI6MX1d",
+            "a:Patient/1",
+            "a.:Patient/1",
+            "a.-5:Patient/1",
+            "a.12x:Patient/1",
+            "a.99999999999999999999999:Patient/1",
             "a:Pat ient/1",
             "o:20",
         ] {

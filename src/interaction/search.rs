@@ -161,9 +161,12 @@ pub fn search(
     let (mut query, mut access, grants) = planned(services, context, scope, pairs, handling)?;
     let mut count = page_size(services, &query);
     query.result.count = Some(count as u32);
-    let position = match &query.result.page {
-        None => PagePosition::Offset(0),
-        Some(token) => page_token::parse(token)?,
+    let (position, first_read) = match &query.result.page {
+        None => (PagePosition::Offset(0), None),
+        Some(token) => {
+            let token = page_token::parse(token)?;
+            (token.position, Some(token.first_read))
+        }
     };
     let view = match query.result.summary {
         Some(SummaryMode::Count) => {
@@ -183,6 +186,7 @@ pub fn search(
         position: position.clone(),
         count,
         with_total,
+        first_read,
     };
     let now = context.now_millis;
     let compartment = scope.patient_compartment;
@@ -256,7 +260,8 @@ pub fn search(
             })
             .collect()
     };
-    let (previous_page, next_page) = page_token::neighbours(&position, &found);
+    let (previous_page, next_page) =
+        page_token::neighbours(&position, &found, first_read.unwrap_or(now));
     Ok(SearchResult {
         matches: shape(matches),
         included: shape(included),

@@ -687,3 +687,74 @@ async fn a_history_is_audited_once_per_patient_it_showed() {
     })
     .await;
 }
+
+#[actix_rt::test]
+async fn paging_through_ones_own_trail_ends() {
+    each_backend(|t| async move {
+        let app = test::init_service(carnet::build_app(t.state())).await;
+        put_patient(&t, json!({"resourceType": "Patient", "id": "pg-1"}));
+        let harness = t.token();
+        for _ in 0..3 {
+            let read = send(
+                &app,
+                fhir_request(Method::GET, "/fhir/Patient/pg-1", &harness, None),
+            )
+            .await;
+            assert_eq!(read.status, StatusCode::OK);
+        }
+        // Each page the patient reads adds an AuditEvent to the record it pages through;
+        // those written after the first page are not part of the search.
+        let token = t.token_for(Subject::Patient("pg-1".into()), "patient/*.rs");
+        let first = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                "/fhir/AuditEvent?patient=Patient/pg-1&_count=1",
+                &token,
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(first.status, StatusCode::OK);
+        let first = first.json();
+        let total = first["total"].as_u64().unwrap() as usize;
+        assert!(total >= 3, "{first}");
+        let mut seen = crate::common::entry_ids(&first);
+        let mut next = crate::common::link(&first, "next");
+        let mut pages = 1;
+        while let Some(url) = next {
+            pages += 1;
+            assert!(pages <= total + 1, "paging did not end after {pages} pages");
+            let path = url
+                .split_once("/fhir/")
+                .map(|(_, rest)| format!("/fhir/{rest}"))
+                .unwrap();
+            let page = send(&app, fhir_request(Method::GET, &path, &token, None)).await;
+            assert_eq!(page.status, StatusCode::OK);
+            let page = page.json();
+            assert_eq!(
+                page["total"].as_u64(),
+                Some(total as u64),
+                "later pages count what the first did"
+            );
+            seen.extend(crate::common::entry_ids(&page));
+            next = crate::common::link(&page, "next");
+        }
+        let distinct: std::collections::BTreeSet<&String> = seen.iter().collect();
+        assert_eq!((seen.len(), distinct.len()), (total, total), "{seen:?}");
+        // A new search finds the events the paging added.
+        let again = send(
+            &app,
+            fhir_request(
+                Method::GET,
+                "/fhir/AuditEvent?patient=Patient/pg-1&_summary=count",
+                &token,
+                None,
+            ),
+        )
+        .await
+        .json();
+        assert!(again["total"].as_u64().unwrap() as usize > total, "{again}");
+    })
+    .await;
+}

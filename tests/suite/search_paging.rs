@@ -190,7 +190,7 @@ async fn sorted_paging_is_stable_while_resources_change() {
         for url in [
             format!("/fhir/Patient?_sort=birthdate&_count=2&_page={token_part}"),
             format!("/fhir/Patient?_sort=family,birthdate&_count=2&_page={token_part}"),
-            "/fhir/Patient?_sort=family&_page=a:Patient/x:bm90LWpzb24".to_owned(),
+            "/fhir/Patient?_sort=family&_page=a.0:Patient/x:bm90LWpzb24".to_owned(),
         ] {
             let refused = send(&app, get(&url)).await;
             assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{url}");

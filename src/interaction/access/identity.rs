@@ -65,6 +65,7 @@ pub(crate) fn identity_matches(
         position: PagePosition::Offset(0),
         count: LOOKUP_LIMIT,
         with_total: false,
+        first_read: None,
     };
     let rows = search(conn, query, &AccessFilter::default(), page, now_millis)?.rows;
     let mut identities = Vec::new();

@@ -192,6 +192,7 @@ fn find(
         position: PagePosition::Offset(0),
         count: LOOKUP_LIMIT,
         with_total: false,
+        first_read: None,
     };
     Ok(search(conn, &query, &AccessFilter::default(), page, now_millis)?.rows)
 }

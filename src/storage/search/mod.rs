@@ -50,6 +50,11 @@ pub struct PageRequest {
     /// Page size; 0 loads no rows (a count only).
     pub count: i64,
     pub with_total: bool,
+    /// When the search's first page was read, on its later pages: AuditEvents written
+    /// since then are not matches. An AuditEvent is never changed, so this reads them as
+    /// they were when the search began; without it, paging through a record that holds
+    /// the requester's own trail would find, after each page, the event of that page.
+    pub first_read: Option<i64>,
 }
 
 /// One page of matches.
@@ -73,6 +78,9 @@ pub const CARE_DATE_KIND: &str = "date";
 const SELECT: &str =
     "SELECT r.res_type, r.res_id, r.version_id, r.last_updated, r.content FROM current_resources r";
 
+/// The resource type of the audit trail.
+const AUDIT_EVENT: &str = "AuditEvent";
+
 /// The `WHERE` of a query, and the cheaper count it allows.
 struct Filter {
     /// Live resources of the types searched, matching every criterion (and the access
@@ -87,6 +95,19 @@ struct Filter {
 }
 
 impl Filter {
+    /// Leaves out the AuditEvents written at or after `first_read` (`PageRequest`).
+    fn without_audit_since(mut self, first_read: i64) -> Filter {
+        self.sql
+            .push(" AND NOT (r.res_type = ")
+            .text(AUDIT_EVENT)
+            .push(" AND r.last_updated >= ")
+            .int(first_read)
+            .push(")");
+        // The rows the count reads must be the resources, whose time is known.
+        self.keys_alone = None;
+        self
+    }
+
     /// `SELECT COUNT(*) AS n …` of the matches.
     fn count(&self) -> Sql {
         match &self.keys_alone {
@@ -300,7 +321,10 @@ pub fn search(
     // count and the page.
     let terms = terminology::resolve(conn, &query.criteria)?;
     let dialect = dialect_of(conn);
-    let filter = where_clause(query, access, dialect, terms, now_ms)?;
+    let mut filter = where_clause(query, access, dialect, terms, now_ms)?;
+    if let Some(first_read) = page.first_read {
+        filter = filter.without_audit_since(first_read);
+    }
     let count_all = |conn: &mut Conn<'_>| -> Result<Option<i64>, StorageError> {
         if !page.with_total {
             return Ok(None);
