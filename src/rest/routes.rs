@@ -61,8 +61,13 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 resource("/{type}/{id}/_history").route(web::get().to(instance::instance_history)),
             )
             .service(
+                resource("/{compartment}/{id}/{type}/_search")
+                    .route(web::post().to(search::search_compartment_post)),
+            )
+            .service(
                 resource("/{compartment}/{id}/{type}")
-                    .route(web::get().to(search::search_compartment)),
+                    .route(web::get().to(search::search_compartment))
+                    .route(web::post().to(search::everything_post)),
             )
             .service(
                 resource("/{type}/{id}")
