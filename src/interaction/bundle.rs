@@ -3,17 +3,20 @@
 //! conditional references are resolved, then everything runs in one database transaction
 //! in the spec's order (DELETE, POST, PUT/PATCH, GET). A batch runs each entry on its own.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
 use super::access;
 use super::audit_trail;
-use super::bundle_entry::{Entry, EntryMethod, conditional_reference, parse_entry, patch_document};
+use super::bundle_entry::{
+    Entry, EntryMethod, conditional_reference, parse_entry, patch_document, patch_values,
+};
 use super::bundle_placeholders::{Resolvable, check_distinct_full_urls, unresolved_placeholders};
 use super::conditional::{Match, single_match};
 use super::context::{RequestContext, Services};
-use super::create::{CreateOutcome, create_in};
+use super::create::{CreateOutcome, IfNoneExist, create_in};
 use super::delete::{delete_conditional_in, delete_in};
 use super::error::InteractionError;
 use super::patch::{parse_patch, patch_conditional_in, patch_in};
@@ -158,8 +161,13 @@ pub fn run_prepared(
 }
 
 fn run_batch_entry(services: &Services, context: &RequestContext, entry: Entry) -> EntryResult {
-    if let Some(Value::Object(resource)) = &entry.resource {
-        let issues = unresolved_placeholders(entry.index, resource, Resolvable::Batch);
+    let written = match (&entry.method, &entry.resource) {
+        (EntryMethod::Patch, _) => patch_document(&entry).ok().map(|d| patch_values(&d)),
+        (_, Some(Value::Object(resource))) => Some(resource.clone()),
+        _ => None,
+    };
+    if let Some(written) = written {
+        let issues = unresolved_placeholders(entry.index, &written, Resolvable::Batch);
         if !issues.is_empty() {
             return EntryResult::Failed(InteractionError::Invalid(issues));
         }
@@ -263,11 +271,16 @@ struct Planned {
     entry: Entry,
     res_type: ResourceType,
     content: Option<Map<String, Value>>,
-    patch: Option<json_patch::Patch>,
+    /// The JSON Patch document of a PATCH entry (checked when planned, parsed again once
+    /// its references are resolved).
+    patch: Option<Value>,
     new_id: Option<ResourceId>,
     /// The id a conditional update writes, once resolved for its `fullUrl`
     /// (`resolve_references`), so that its criteria are not matched twice.
     target_id: Option<ResourceId>,
+    /// What a conditional create's `ifNoneExist` matched, once resolved for its `fullUrl`
+    /// (`Some(None)`: nothing), for the same reason.
+    if_none_exist_match: Option<Option<ResourceId>>,
 }
 
 /// Parses and plans the entries of a transaction (no database).
@@ -301,9 +314,18 @@ fn check_placeholders(planned: &[Planned]) -> Result<(), InteractionError> {
         .collect();
     let issues: Vec<OutcomeIssue> = planned
         .iter()
-        .filter_map(|item| Some((item.entry.index, item.content.as_ref()?)))
-        .flat_map(|(index, resource)| {
-            unresolved_placeholders(index, resource, Resolvable::Transaction(&full_urls))
+        .flat_map(|item| {
+            let written = match (&item.content, &item.patch) {
+                (Some(resource), _) => Some(Cow::Borrowed(resource)),
+                (None, Some(document)) => Some(Cow::Owned(patch_values(document))),
+                (None, None) => None,
+            };
+            written
+                .map(|w| {
+                    let resolvable = Resolvable::Transaction(&full_urls);
+                    unresolved_placeholders(item.entry.index, &w, resolvable)
+                })
+                .unwrap_or_default()
         })
         .collect();
     if issues.is_empty() {
@@ -365,7 +387,9 @@ fn plan(services: &Services, entries: Vec<Entry>) -> Result<Vec<Planned>, Intera
                 }
             }
             EntryMethod::Patch => {
-                patch = Some(parse_patch(patch_document(&entry)?).map_err(|e| in_entry(e, index))?);
+                let document = patch_document(&entry)?;
+                parse_patch(document.clone()).map_err(|e| in_entry(e, index))?;
+                patch = Some(document);
             }
             _ => {}
         }
@@ -377,6 +401,7 @@ fn plan(services: &Services, entries: Vec<Entry>) -> Result<Vec<Planned>, Intera
             patch,
             new_id,
             target_id: None,
+            if_none_exist_match: None,
         });
     }
     if !issues.is_empty() {
@@ -422,12 +447,17 @@ fn resolve_references(
         let reference = match (item.entry.method, &item.new_id, &url.id, &url.query) {
             (EntryMethod::Post, Some(new_id), _, _) => match &item.entry.if_none_exist {
                 Some(criteria) => {
-                    match single_match(conn, services, context, &item.res_type, criteria)
-                        .map_err(|e| in_entry(e, item.entry.index))?
-                    {
-                        Match::None => format!("{}/{new_id}", item.res_type),
-                        Match::One(found) => format!("{}/{found}", item.res_type),
-                    }
+                    let found =
+                        match single_match(conn, services, context, &item.res_type, criteria)
+                            .map_err(|e| in_entry(e, item.entry.index))?
+                        {
+                            Match::None => None,
+                            Match::One(found) => Some(found),
+                        };
+                    let id = found.as_ref().unwrap_or(new_id);
+                    let reference = format!("{}/{id}", item.res_type);
+                    item.if_none_exist_match = Some(found);
+                    reference
                 }
                 None => format!("{}/{new_id}", item.res_type),
             },
@@ -452,38 +482,56 @@ fn resolve_references(
         replacements.insert(full_url, reference);
     }
     for item in planned.iter_mut() {
-        let Some(content) = item.content.as_mut() else {
-            continue;
-        };
-        let mut value = Value::Object(std::mem::take(content));
-        let mut conditional = HashMap::new();
-        collect_conditional_references(&value, &mut conditional);
-        for (reference, resolved) in conditional.iter_mut() {
-            let Some((type_name, query)) = conditional_reference(reference) else {
-                continue;
-            };
-            let res_type = target::resource_type(services, type_name)
-                .map_err(|e| in_entry(e, item.entry.index))?;
-            *resolved = match single_match(conn, services, context, &res_type, query) {
-                Ok(Match::One(found)) => format!("{type_name}/{found}"),
-                Ok(Match::None) | Err(InteractionError::PreconditionFailed(_)) => {
-                    return Err(in_entry(
-                        InteractionError::PreconditionFailed(format!(
-                            "the conditional reference `{reference}` must match exactly one resource"
-                        )),
-                        item.entry.index,
-                    ));
-                }
-                Err(other) => return Err(other),
-            };
-        }
-        conditional.extend(replacements.iter().map(|(k, v)| (k.clone(), v.clone())));
-        rewrite_references(&mut value, &conditional);
-        if let Value::Object(map) = value {
-            *content = map;
+        let index = item.entry.index;
+        if let Some(content) = item.content.as_mut() {
+            let mut value = Value::Object(std::mem::take(content));
+            let mut resolved = resolve_conditionals(conn, services, context, index, &value)?;
+            resolved.extend(replacements.iter().map(|(k, v)| (k.clone(), v.clone())));
+            rewrite_references(&mut value, &resolved);
+            if let Value::Object(map) = value {
+                *content = map;
+            }
+        } else if let Some(document) = item.patch.as_mut() {
+            let written = Value::Object(patch_values(document));
+            let mut resolved = resolve_conditionals(conn, services, context, index, &written)?;
+            resolved.extend(replacements.iter().map(|(k, v)| (k.clone(), v.clone())));
+            rewrite_references(document, &resolved);
         }
     }
     Ok(())
+}
+
+/// The conditional references (`Patient?identifier=…`) of `value` (entry `index`), each
+/// with the reference to the one resource it matches (412 unless exactly one).
+fn resolve_conditionals(
+    conn: &mut Conn<'_>,
+    services: &Services,
+    context: &RequestContext,
+    index: usize,
+    value: &Value,
+) -> Result<HashMap<String, String>, InteractionError> {
+    let mut conditional = HashMap::new();
+    collect_conditional_references(value, &mut conditional);
+    for (reference, resolved) in conditional.iter_mut() {
+        let Some((type_name, query)) = conditional_reference(reference) else {
+            continue;
+        };
+        let res_type =
+            target::resource_type(services, type_name).map_err(|e| in_entry(e, index))?;
+        *resolved = match single_match(conn, services, context, &res_type, query) {
+            Ok(Match::One(found)) => format!("{type_name}/{found}"),
+            Ok(Match::None) | Err(InteractionError::PreconditionFailed(_)) => {
+                return Err(in_entry(
+                    InteractionError::PreconditionFailed(format!(
+                        "the conditional reference `{reference}` must match exactly one resource"
+                    )),
+                    index,
+                ));
+            }
+            Err(other) => return Err(other),
+        };
+    }
+    Ok(conditional)
 }
 
 fn collect_conditional_references(value: &Value, found: &mut HashMap<String, String>) {
@@ -523,7 +571,10 @@ fn run_planned(
                 context,
                 &res_type,
                 content,
-                item.entry.if_none_exist.as_deref(),
+                match &item.if_none_exist_match {
+                    Some(found) => IfNoneExist::Matched(found.as_ref()),
+                    None => IfNoneExist::from_criteria(item.entry.if_none_exist.as_deref()),
+                },
                 new_id,
             )
             .map(created)
@@ -563,10 +614,10 @@ fn run_planned(
             .map(updated)
         }
         (EntryMethod::Patch, id, query) => {
-            let operations = item
-                .patch
-                .take()
-                .unwrap_or_else(|| json_patch::Patch(Vec::new()));
+            let operations = match item.patch.take() {
+                Some(document) => parse_patch(document)?,
+                None => json_patch::Patch(Vec::new()),
+            };
             let if_match = item.entry.if_match;
             match (id, query) {
                 (Some(id), None) => {

@@ -2,7 +2,7 @@
 //! each entry's method, target URL, headers and resource, with errors that name the entry.
 
 use base64::Engine;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::error::InteractionError;
 use crate::fhir::outcome::OutcomeIssue;
@@ -200,6 +200,29 @@ pub fn patch_document(entry: &Entry) -> Result<Value, InteractionError> {
         .map_err(|_| invalid("the Binary data of a PATCH entry is not JSON"))
 }
 
+/// The references a JSON Patch document writes, in the shape of a resource so that the
+/// checks and resolutions of a resource's references apply to it: the `value` of each
+/// operation (under `value`), where an operation on a `…/reference` path with a string value
+/// stands for `{"reference": value}`.
+pub fn patch_values(document: &Value) -> Map<String, Value> {
+    let values: Vec<Value> = document
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|operation| {
+            let value = operation.get("value")?;
+            let path = operation.get("path").and_then(Value::as_str).unwrap_or("");
+            Some(match value {
+                Value::String(reference) if path.ends_with("/reference") => {
+                    serde_json::json!({"reference": reference})
+                }
+                other => other.clone(),
+            })
+        })
+        .collect();
+    Map::from_iter([("value".to_owned(), Value::Array(values))])
+}
+
 /// True when a reference names a resource by search criteria (`Patient?identifier=…`).
 pub fn conditional_reference(reference: &str) -> Option<(&str, &str)> {
     let (type_name, query) = reference.split_once('?')?;
@@ -234,6 +257,28 @@ mod tests {
         assert_eq!(parse_etag("5"), Some(5));
         assert_eq!(parse_etag("W/\"x\""), None);
         assert_eq!(parse_etag("0"), None);
+    }
+
+    #[test]
+    fn the_references_a_patch_writes_look_like_those_of_a_resource() {
+        let document = serde_json::json!([
+            {"op": "replace", "path": "/subject/reference", "value": "urn:uuid:a"},
+            {"op": "add", "path": "/performer/-", "value": {"reference": "Practitioner?identifier=x|1"}},
+            {"op": "add", "path": "/note/0/text", "value": "urn:uuid:not-a-reference"},
+            {"op": "remove", "path": "/code"}
+        ]);
+        assert_eq!(
+            Value::Object(patch_values(&document)),
+            serde_json::json!({"value": [
+                {"reference": "urn:uuid:a"},
+                {"reference": "Practitioner?identifier=x|1"},
+                "urn:uuid:not-a-reference"
+            ]})
+        );
+        assert_eq!(
+            Value::Object(patch_values(&serde_json::json!({"op": "add"}))),
+            serde_json::json!({"value": []})
+        );
     }
 
     #[test]

@@ -17,6 +17,24 @@ use crate::fhir::ids::{ResourceId, ResourceType};
 use crate::storage::versions::{self, WriteMethod};
 use crate::storage::{Conn, StorageError};
 
+/// The `If-None-Exist` of a create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IfNoneExist<'a> {
+    /// A plain create.
+    Absent,
+    /// Criteria the create matches first.
+    Criteria(&'a str),
+    /// Criteria already matched in the same database transaction (a transaction entry
+    /// whose `fullUrl` had to be resolved first): their one match, if any.
+    Matched(Option<&'a ResourceId>),
+}
+
+impl<'a> IfNoneExist<'a> {
+    pub(crate) fn from_criteria(criteria: Option<&'a str>) -> IfNoneExist<'a> {
+        criteria.map_or(IfNoneExist::Absent, IfNoneExist::Criteria)
+    }
+}
+
 /// What a create did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CreateOutcome {
@@ -49,7 +67,7 @@ pub fn create(
             context,
             &res_type,
             content,
-            if_none_exist,
+            IfNoneExist::from_criteria(if_none_exist),
             ResourceId::generate(),
         )
     })
@@ -62,7 +80,7 @@ pub(crate) fn create_in(
     context: &RequestContext,
     res_type: &ResourceType,
     content: Map<String, Value>,
-    if_none_exist: Option<&str>,
+    if_none_exist: IfNoneExist<'_>,
     new_id: ResourceId,
 ) -> Result<CreateOutcome, InteractionError> {
     access::require(
@@ -71,9 +89,17 @@ pub(crate) fn create_in(
         res_type.as_str(),
         Permission::Create,
     )?;
-    if let Some(criteria) = if_none_exist
-        && let Match::One(id) = single_match(conn, services, context, res_type, criteria)?
-    {
+    let existing = match if_none_exist {
+        IfNoneExist::Absent | IfNoneExist::Matched(None) => None,
+        IfNoneExist::Matched(Some(id)) => Some(id.clone()),
+        IfNoneExist::Criteria(criteria) => {
+            match single_match(conn, services, context, res_type, criteria)? {
+                Match::One(id) => Some(id),
+                Match::None => None,
+            }
+        }
+    };
+    if let Some(id) = existing {
         let row = versions::current(conn, res_type.as_str(), id.as_str())?
             .and_then(StoredResource::from_current)
             .ok_or(StorageError::VersionConflict)?;

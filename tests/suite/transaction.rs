@@ -229,3 +229,72 @@ async fn placeholders_must_name_an_entry_of_the_bundle() {
     })
     .await;
 }
+
+#[actix_rt::test]
+async fn patch_entries_resolve_and_check_their_references() {
+    each_backend(|t| async move {
+        let app = test::init_service(carnet::build_app(t.state())).await;
+        let token = t.token();
+        let patch = |operations: Value| {
+            let data = base64::engine::general_purpose::STANDARD.encode(operations.to_string());
+            json!({"resourceType": "Binary", "contentType": "application/json-patch+json", "data": data})
+        };
+        let setup = transaction(vec![
+            json!({"resource": {"resourceType": "Patient", "id": "pp-old"}, "request": {"method": "PUT", "url": "Patient/pp-old"}}),
+            json!({"resource": {"resourceType": "Patient", "id": "pp-known", "identifier": [{"system": "urn:pp", "value": "7"}]},
+                   "request": {"method": "PUT", "url": "Patient/pp-known"}}),
+            json!({"resource": {"resourceType": "Observation", "id": "pp-obs", "status": "final", "code": {"text": "x"},
+                                "subject": {"reference": "Patient/pp-old"}},
+                   "request": {"method": "PUT", "url": "Observation/pp-obs"}}),
+        ]);
+        assert_eq!(send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&setup))).await.status, StatusCode::OK);
+        let read_observation = || async {
+            send(&app, fhir_request(Method::GET, "/fhir/Observation/pp-obs", &token, None)).await.json()
+        };
+
+        // A placeholder in a patch value names the entry the transaction creates.
+        let moved = transaction(vec![
+            json!({"fullUrl": "urn:uuid:pp-new", "resource": {"resourceType": "Patient"}, "request": {"method": "POST", "url": "Patient"}}),
+            json!({"resource": patch(json!([{"op": "replace", "path": "/subject/reference", "value": "urn:uuid:pp-new"}])),
+                   "request": {"method": "PATCH", "url": "Observation/pp-obs"}}),
+        ]);
+        let reply = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&moved))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
+        let created = reply.json()["entry"][0]["response"]["location"].as_str().unwrap().to_owned();
+        let subject = read_observation().await["subject"]["reference"].as_str().unwrap().to_owned();
+        assert!(created.starts_with(&format!("{subject}/_history/")), "{created} vs {subject}");
+
+        // A conditional reference in a patch value, as an object: the one match.
+        let conditional = transaction(vec![
+            json!({"resource": patch(json!([{"op": "replace", "path": "/subject", "value": {"reference": "Patient?identifier=urn:pp|7"}}])),
+                   "request": {"method": "PATCH", "url": "Observation/pp-obs"}}),
+        ]);
+        let reply = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&conditional))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
+        assert_eq!(read_observation().await["subject"]["reference"], "Patient/pp-known");
+
+        // A placeholder no entry names: 400 at the entry, nothing changed.
+        let dangling = transaction(vec![
+            json!({"resource": {"resourceType": "Patient", "id": "pp-unwritten"}, "request": {"method": "PUT", "url": "Patient/pp-unwritten"}}),
+            json!({"resource": patch(json!([{"op": "replace", "path": "/subject/reference", "value": "urn:uuid:pp-404"}])),
+                   "request": {"method": "PATCH", "url": "Observation/pp-obs"}}),
+        ]);
+        let failed = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&dangling))).await;
+        assert_eq!(failed.status, StatusCode::BAD_REQUEST);
+        assert!(failed.issues().iter().any(|(at, text)| at == "Bundle.entry[1].resource" && text.contains("urn:uuid:pp-404")), "{:?}", failed.issues());
+        assert_eq!(read_observation().await["subject"]["reference"], "Patient/pp-known");
+        assert_eq!(send(&app, fhir_request(Method::GET, "/fhir/Patient/pp-unwritten", &token, None)).await.status, StatusCode::NOT_FOUND);
+
+        // In a batch, a patch may not refer to another entry either: it fails alone.
+        let batch = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+            {"fullUrl": "urn:uuid:pp-b", "resource": {"resourceType": "Patient"}, "request": {"method": "POST", "url": "Patient"}},
+            {"resource": patch(json!([{"op": "replace", "path": "/subject/reference", "value": "urn:uuid:pp-b"}])),
+             "request": {"method": "PATCH", "url": "Observation/pp-obs"}}
+        ]});
+        let response = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&batch))).await.json();
+        assert_eq!(response["entry"][0]["response"]["status"], "201 Created");
+        assert_eq!(response["entry"][1]["response"]["status"], "400 Bad Request");
+        assert_eq!(read_observation().await["subject"]["reference"], "Patient/pp-known");
+    })
+    .await;
+}
