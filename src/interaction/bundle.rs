@@ -162,8 +162,10 @@ pub fn run_prepared(
 
 fn run_batch_entry(services: &Services, context: &RequestContext, entry: Entry) -> EntryResult {
     let written = match (&entry.method, &entry.resource) {
-        (EntryMethod::Patch, _) => patch_document(&entry).ok().map(|d| patch_values(&d)),
-        (_, Some(Value::Object(resource))) => Some(resource.clone()),
+        (EntryMethod::Patch, _) => patch_document(&entry)
+            .ok()
+            .map(|d| Cow::Owned(patch_values(&d))),
+        (_, Some(Value::Object(resource))) => Some(Cow::Borrowed(resource)),
         _ => None,
     };
     if let Some(written) = written {
@@ -485,30 +487,30 @@ fn resolve_references(
         let index = item.entry.index;
         if let Some(content) = item.content.as_mut() {
             let mut value = Value::Object(std::mem::take(content));
-            let mut resolved = resolve_conditionals(conn, services, context, index, &value)?;
-            resolved.extend(replacements.iter().map(|(k, v)| (k.clone(), v.clone())));
+            let resolved = resolutions(conn, services, context, index, &value, &replacements)?;
             rewrite_references(&mut value, &resolved);
             if let Value::Object(map) = value {
                 *content = map;
             }
         } else if let Some(document) = item.patch.as_mut() {
             let written = Value::Object(patch_values(document));
-            let mut resolved = resolve_conditionals(conn, services, context, index, &written)?;
-            resolved.extend(replacements.iter().map(|(k, v)| (k.clone(), v.clone())));
+            let resolved = resolutions(conn, services, context, index, &written, &replacements)?;
             rewrite_references(document, &resolved);
         }
     }
     Ok(())
 }
 
-/// The conditional references (`Patient?identifier=…`) of `value` (entry `index`), each
-/// with the reference to the one resource it matches (412 unless exactly one).
-fn resolve_conditionals(
+/// What each reference of `value` (entry `index`) becomes: the `fullUrl`s of the
+/// transaction's entries their `replacements`, and each conditional reference
+/// (`Patient?identifier=…`) the one resource it matches (412 unless exactly one).
+fn resolutions(
     conn: &mut Conn<'_>,
     services: &Services,
     context: &RequestContext,
     index: usize,
     value: &Value,
+    replacements: &HashMap<String, String>,
 ) -> Result<HashMap<String, String>, InteractionError> {
     let mut conditional = HashMap::new();
     collect_conditional_references(value, &mut conditional);
@@ -531,6 +533,7 @@ fn resolve_conditionals(
             Err(other) => return Err(other),
         };
     }
+    conditional.extend(replacements.iter().map(|(k, v)| (k.clone(), v.clone())));
     Ok(conditional)
 }
 

@@ -57,23 +57,8 @@ pub async fn everything_post(
     payload: Payload,
 ) -> Result<HttpResponse, RestError> {
     let scope = compartment_scope(path.into_inner())?;
-    if !scope.everything {
-        return Err(RestError::new(
-            ErrorCategory::MethodNotAllowed,
-            "a compartment is searched with GET, or POST to `Patient/{id}/{type}/_search`",
-        ));
-    }
-    let mut pairs = parse_pairs(request.query_string());
-    if is_form(&request) {
-        pairs.extend(form_pairs(&request, &state, payload).await?);
-    } else {
-        let body =
-            read_json_body(&request, payload, BodyKind::Resource, state.max_body_bytes).await?;
-        let posted = pairs_of_parameters(&body)
-            .map_err(|message| RestError::new(ErrorCategory::Invalid, message))?;
-        pairs.extend(posted);
-    }
-    run(request, state, principal, scope, pairs).await
+    let posted = posted_compartment_pairs(&request, &state, &scope, true, payload).await?;
+    run(request, state, principal, scope, posted).await
 }
 
 /// `POST [base]/Patient/{id}/{type}/_search` (and `…/*/_search`): compartment search with
@@ -86,15 +71,46 @@ pub async fn search_compartment_post(
     payload: Payload,
 ) -> Result<HttpResponse, RestError> {
     let scope = compartment_scope(path.into_inner())?;
-    if scope.everything {
-        return Err(RestError::new(
-            ErrorCategory::MethodNotAllowed,
-            "`$everything` is invoked at `Patient/{id}/$everything`, not with `/_search`",
-        ));
+    let posted = posted_compartment_pairs(&request, &state, &scope, false, payload).await?;
+    run(request, state, principal, scope, posted).await
+}
+
+/// The parameters of a POST to a compartment URL, those of the URL first: `$everything`
+/// is POSTed to its own URL (`at_operation`), with a form or a `Parameters` body; a
+/// search to `…/_search`, with a form. Anything else is 405.
+async fn posted_compartment_pairs(
+    request: &HttpRequest,
+    state: &AppState,
+    scope: &Scope,
+    at_operation: bool,
+    payload: Payload,
+) -> Result<Vec<(String, String)>, RestError> {
+    match (scope.everything, at_operation) {
+        (true, false) => {
+            return Err(RestError::new(
+                ErrorCategory::MethodNotAllowed,
+                "`$everything` is invoked at `Patient/{id}/$everything`, not with `/_search`",
+            ));
+        }
+        (false, true) => {
+            return Err(RestError::new(
+                ErrorCategory::MethodNotAllowed,
+                "a compartment is searched with GET, or POST to `Patient/{id}/{type}/_search`",
+            ));
+        }
+        _ => {}
     }
     let mut pairs = parse_pairs(request.query_string());
-    pairs.extend(form_pairs(&request, &state, payload).await?);
-    run(request, state, principal, scope, pairs).await
+    if scope.everything && !is_form(request) {
+        let body =
+            read_json_body(request, payload, BodyKind::Resource, state.max_body_bytes).await?;
+        let posted = pairs_of_parameters(&body)
+            .map_err(|message| RestError::new(ErrorCategory::Invalid, message))?;
+        pairs.extend(posted);
+    } else {
+        pairs.extend(form_pairs(request, state, payload).await?);
+    }
+    Ok(pairs)
 }
 
 /// The scope of `[compartment]/{id}/{type}`: the Patient compartment only; `*` is every
