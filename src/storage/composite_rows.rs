@@ -30,6 +30,11 @@ pub(super) struct CompositeRow<'a> {
     high: f64,
 }
 
+#[cfg(feature = "sqlite")]
+super::sqlite_insert::sqlite_insert!(CompositeRow => search_composite: res_type, res_id, param,
+    grp, pos, system, code, normalized, exact, target_type, target_id, version, url, value,
+    unit, low, high);
+
 fn text(value: &Option<String>) -> &str {
     value.as_deref().unwrap_or("")
 }

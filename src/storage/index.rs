@@ -169,6 +169,32 @@ struct LabelRow<'a> {
     set_at: i64,
 }
 
+#[cfg(feature = "sqlite")]
+mod sqlite_rows {
+    //! How each row struct of this file inserts itself on SQLite (`sqlite_insert`).
+    use super::{
+        CompartmentRow, DateRow, FactRow, LabelRow, NumberRow, QuantityRow, ReferenceRow,
+        StringRow, TokenRow, TokenTextRow, TokenTypeRow, UriRow,
+    };
+    use crate::storage::sqlite_insert::sqlite_insert;
+
+    sqlite_insert!(StringRow => search_string: res_type, res_id, param, normalized, exact);
+    sqlite_insert!(TokenRow => search_token: res_type, res_id, param, system, code);
+    sqlite_insert!(TokenTextRow => search_token_text: res_type, res_id, param, normalized);
+    sqlite_insert!(TokenTypeRow => search_token_type: res_type, res_id, param, type_system,
+        type_code, value);
+    sqlite_insert!(ReferenceRow => search_reference: res_type, res_id, param, target_type,
+        target_id, version, url, identifier_system, identifier_value);
+    sqlite_insert!(DateRow => search_date: res_type, res_id, param, low, high);
+    sqlite_insert!(NumberRow => search_number: res_type, res_id, param, value, low, high);
+    sqlite_insert!(QuantityRow => search_quantity: res_type, res_id, param, value, low, high,
+        system, code, unit);
+    sqlite_insert!(UriRow => search_uri: res_type, res_id, param, value);
+    sqlite_insert!(CompartmentRow => resource_compartment: res_type, res_id, patient_id);
+    sqlite_insert!(FactRow => resource_fact: res_type, res_id, kind, system, code, at);
+    sqlite_insert!(LabelRow => resource_label: res_type, res_id, system, code, set_at);
+}
+
 /// The rows of every index table for one resource version, ready to insert.
 #[derive(Default)]
 struct AllRows<'a> {
@@ -432,14 +458,15 @@ pub fn insert_created(
 /// one on PostgreSQL.
 fn insert_all(conn: &mut Conn<'_>, all: &AllRows<'_>) -> Result<(), StorageError> {
     match &mut conn.link {
-        // One cached prepared statement per row: cheap in-process.
+        // One prepared statement per table, run once per row: cheap in-process.
         #[cfg(feature = "sqlite")]
         Link::Sqlite(connection) => {
+            use super::sqlite_insert::SqliteInsert;
             let c: &mut diesel::SqliteConnection = connection;
             macro_rules! insert_rows {
                 ($table:ident) => {{
                     for row in &all.$table {
-                        diesel::insert_into($table::table).values(row).execute(c)?;
+                        row.insert(c)?;
                     }
                 }};
             }

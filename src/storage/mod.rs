@@ -20,6 +20,8 @@ pub mod record_lock;
 pub mod record_stamp;
 mod schema;
 pub mod search;
+#[cfg(feature = "sqlite")]
+mod sqlite_insert;
 pub mod stored_facts;
 mod text_position_rows;
 pub mod versions;

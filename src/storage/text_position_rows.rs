@@ -26,6 +26,12 @@ pub(super) struct PositionRow<'a> {
     longitude: f64,
 }
 
+#[cfg(feature = "sqlite")]
+super::sqlite_insert::sqlite_insert!(TextRow => search_text: res_type, res_id, param, words);
+#[cfg(feature = "sqlite")]
+super::sqlite_insert::sqlite_insert!(PositionRow => search_position: res_type, res_id, param,
+    latitude, longitude);
+
 /// The rows `row` makes of `entries`, the first of each parameter.
 fn first_per_param<'a, R>(
     entries: &'a [IndexEntry],
