@@ -23,7 +23,7 @@ use super::patch::{parse_patch, patch_conditional_in, patch_in};
 use super::stored::StoredResource;
 use super::target;
 use super::update::{check_body_id, conditional_update_target, update_in};
-use super::write::check_incoming;
+use super::write::{Extracted, NewResource, check_incoming};
 use super::{delete, patch, read, update, vread};
 use crate::auth::Permission;
 use crate::fhir::ids::{ResourceId, ResourceType};
@@ -283,6 +283,8 @@ struct Planned {
     /// What a conditional create's `ifNoneExist` matched, once resolved for its `fullUrl`
     /// (`Some(None)`: nothing), for the same reason.
     if_none_exist_match: Option<Option<ResourceId>>,
+    /// The search values of `content`, extracted while planning (`extract_in_advance`).
+    extracted: Option<Extracted>,
 }
 
 /// Parses and plans the entries of a transaction (no database).
@@ -300,10 +302,53 @@ fn plan_transaction(
             .iter()
             .filter_map(|e| e.full_url.as_deref().map(|url| (e.index, url))),
     )?;
-    let planned = plan(services, entries)?;
+    let mut planned = plan(services, entries)?;
     check_distinct_targets(&planned)?;
     check_placeholders(&planned)?;
+    extract_in_advance(services, &mut planned);
     Ok(planned)
+}
+
+/// Extracts the search values of the resources the transaction will store, as they will
+/// be once their references to other entries are resolved, so that the transaction
+/// itself, inside the lock of the shared writer, does not (a bulk load prepares the next
+/// bundles on the other cores). Done for the entries whose id is known before the
+/// database is read, resolving the references to entries whose id is known too; where
+/// the transaction resolves references otherwise (a conditional reference, an entry
+/// whose id depends on a match), the stored content differs and `save` extracts again.
+fn extract_in_advance(services: &Services, planned: &mut [Planned]) {
+    let known: HashMap<String, String> = planned
+        .iter()
+        .filter_map(|item| Some((item.entry.full_url.clone()?, known_reference(item)?)))
+        .collect();
+    for item in planned.iter_mut() {
+        let (Some(content), Some(id)) = (&item.content, known_id(item)) else {
+            continue;
+        };
+        let mut value = Value::Object(content.clone());
+        rewrite_references(&mut value, &known);
+        if let Value::Object(resolved) = value {
+            let extracted = Extracted::of(&services.registry, item.res_type.as_str(), id, resolved);
+            item.extracted = Some(extracted);
+        }
+    }
+}
+
+/// The id an entry writes when it is known without the database: a create without
+/// `ifNoneExist`, an update of a given id.
+fn known_id(item: &Planned) -> Option<&str> {
+    match (item.entry.method, &item.new_id, &item.entry.url.id) {
+        (EntryMethod::Post, Some(new_id), _) if item.entry.if_none_exist.is_none() => {
+            Some(new_id.as_str())
+        }
+        (EntryMethod::Put, _, Some(id)) if item.entry.url.query.is_none() => Some(id.as_str()),
+        _ => None,
+    }
+}
+
+/// `Type/id` of what an entry writes, when its id is known without the database.
+fn known_reference(item: &Planned) -> Option<String> {
+    known_id(item).map(|id| format!("{}/{id}", item.res_type))
 }
 
 /// Every placeholder reference (`urn:uuid:…`) of the transaction's resources names an
@@ -404,6 +449,7 @@ fn plan(services: &Services, entries: Vec<Entry>) -> Result<Vec<Planned>, Intera
             new_id,
             target_id: None,
             if_none_exist_match: None,
+            extracted: None,
         });
     }
     if !issues.is_empty() {
@@ -566,7 +612,7 @@ fn run_planned(
     let res_type = item.res_type.clone();
     match (item.entry.method, &url.id, &url.query) {
         (EntryMethod::Post, None, None) => {
-            let content = item.content.take().unwrap_or_default();
+            let content = new_resource(item);
             let new_id = item.new_id.clone().unwrap_or_else(ResourceId::generate);
             create_in(
                 conn,
@@ -584,8 +630,8 @@ fn run_planned(
         }
         (EntryMethod::Put, Some(id), None) => {
             let id = target::resource_id(id)?;
-            let content = item.content.take().unwrap_or_default();
-            check_body_id(&content, &res_type, Some(&id))?;
+            let content = new_resource(item);
+            check_body_id(&content.content, &res_type, Some(&id))?;
             update_in(
                 conn,
                 services,
@@ -598,12 +644,17 @@ fn run_planned(
             .map(updated)
         }
         (EntryMethod::Put, None, Some(query)) => {
-            let content = item.content.take().unwrap_or_default();
+            let content = new_resource(item);
             let id = match item.target_id.take() {
                 Some(id) => id,
-                None => {
-                    conditional_update_target(conn, services, context, &res_type, query, &content)?
-                }
+                None => conditional_update_target(
+                    conn,
+                    services,
+                    context,
+                    &res_type,
+                    query,
+                    &content.content,
+                )?,
             };
             update_in(
                 conn,
@@ -671,6 +722,14 @@ fn run_planned(
                 .map(EntryResult::Read)
         }
         _ => Err(unsupported_entry(&item.entry)),
+    }
+}
+
+/// The resource an entry stores, with its search values if extracted while planning.
+fn new_resource(item: &mut Planned) -> NewResource {
+    NewResource {
+        content: item.content.take().unwrap_or_default(),
+        extracted: item.extracted.take(),
     }
 }
 

@@ -2,7 +2,7 @@
 //! (`If-None-Exist`, http.html#ccreate): no match creates, one match returns it, more is
 //! 412. The server assigns the id; an id in the body is ignored, as the spec says.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::access;
 use super::audit_trail;
@@ -11,7 +11,7 @@ use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::stored::StoredResource;
 use super::target;
-use super::write::{NextVersion, check_incoming, save};
+use super::write::{Extracted, NewResource, NextVersion, check_incoming, save};
 use crate::auth::Permission;
 use crate::fhir::ids::{ResourceId, ResourceType};
 use crate::storage::versions::{self, WriteMethod};
@@ -60,15 +60,28 @@ pub fn create(
 ) -> Result<CreateOutcome, InteractionError> {
     let res_type = target::resource_type(services, type_name)?;
     let content = check_incoming(services, body, &res_type)?;
+    let new_id = ResourceId::generate();
+    // Extracted outside the writer's lock, when the id is known.
+    let resource = NewResource {
+        extracted: if_none_exist.is_none().then(|| {
+            Extracted::of(
+                &services.registry,
+                res_type.as_str(),
+                new_id.as_str(),
+                content.clone(),
+            )
+        }),
+        content,
+    };
     audit_trail::write_audited(services, context, |conn| {
         create_in(
             conn,
             services,
             context,
             &res_type,
-            content,
+            resource,
             IfNoneExist::from_criteria(if_none_exist),
-            ResourceId::generate(),
+            new_id,
         )
     })
 }
@@ -79,7 +92,7 @@ pub(crate) fn create_in(
     services: &Services,
     context: &RequestContext,
     res_type: &ResourceType,
-    content: Map<String, Value>,
+    resource: NewResource,
     if_none_exist: IfNoneExist<'_>,
     new_id: ResourceId,
 ) -> Result<CreateOutcome, InteractionError> {
@@ -115,7 +128,7 @@ pub(crate) fn create_in(
             previous: None,
             method: WriteMethod::Create,
         },
-        content,
+        resource,
     )?;
     Ok(CreateOutcome::Created(stored))
 }

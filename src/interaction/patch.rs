@@ -176,6 +176,6 @@ pub(crate) fn patch_in(
             previous: Some(&row),
             method: WriteMethod::Patch,
         },
-        content,
+        content.into(),
     )
 }

@@ -10,7 +10,7 @@ use super::context::{RequestContext, Services};
 use super::error::InteractionError;
 use super::stored::StoredResource;
 use super::target;
-use super::write::{NextVersion, check_if_match, check_incoming, save};
+use super::write::{Extracted, NewResource, NextVersion, check_if_match, check_incoming, save};
 use crate::fhir::ids::{ResourceId, ResourceType};
 use crate::fhir::outcome::OutcomeIssue;
 use crate::storage::Conn;
@@ -36,8 +36,18 @@ pub fn update(
     let id = target::resource_id(id)?;
     let content = check_incoming(services, body, &res_type)?;
     check_body_id(&content, &res_type, Some(&id))?;
+    // Extracted outside the writer's lock.
+    let resource = NewResource {
+        extracted: Some(Extracted::of(
+            &services.registry,
+            res_type.as_str(),
+            id.as_str(),
+            content.clone(),
+        )),
+        content,
+    };
     audit_trail::write_audited(services, context, |conn| {
-        update_in(conn, services, context, &res_type, &id, content, if_match)
+        update_in(conn, services, context, &res_type, &id, resource, if_match)
     })
 }
 
@@ -71,7 +81,15 @@ fn update_conditional_in(
     if_match: Option<i64>,
 ) -> Result<UpdateOutcome, InteractionError> {
     let id = conditional_update_target(conn, services, context, res_type, criteria, &content)?;
-    update_in(conn, services, context, res_type, &id, content, if_match)
+    update_in(
+        conn,
+        services,
+        context,
+        res_type,
+        &id,
+        content.into(),
+        if_match,
+    )
 }
 
 /// The id a conditional update of `content` writes: the one resource the criteria match
@@ -129,7 +147,7 @@ pub(crate) fn update_in(
     context: &RequestContext,
     res_type: &ResourceType,
     id: &ResourceId,
-    content: Map<String, Value>,
+    resource: NewResource,
     if_match: Option<i64>,
 ) -> Result<UpdateOutcome, InteractionError> {
     let current = versions::current(conn, res_type.as_str(), id.as_str())?;
@@ -150,7 +168,7 @@ pub(crate) fn update_in(
             previous: current.as_ref(),
             method,
         },
-        content,
+        resource,
     )?;
     Ok(UpdateOutcome { resource, created })
 }

@@ -20,6 +20,7 @@ use crate::fhir::resource::set_server_fields;
 use crate::fhir::validate::validate_resource;
 use crate::search::compartment::patient_ids;
 use crate::search::extract::{IndexEntry, extract};
+use crate::search::registry::SearchRegistry;
 use crate::storage::Conn;
 use crate::storage::index::{self, IndexRows};
 use crate::storage::versions::{self, CurrentRow, NewVersion, WriteMethod};
@@ -68,6 +69,57 @@ pub fn validation_issues(services: &Services, body: &Value) -> Vec<OutcomeIssue>
         .collect()
 }
 
+/// A checked resource for `save` to store, maybe with its search values extracted already.
+pub struct NewResource {
+    pub content: Map<String, Value>,
+    pub extracted: Option<Extracted>,
+}
+
+impl From<Map<String, Value>> for NewResource {
+    fn from(content: Map<String, Value>) -> NewResource {
+        NewResource {
+            content,
+            extracted: None,
+        }
+    }
+}
+
+/// The search values of a resource extracted before its transaction (a transaction's
+/// entries, while the bundle is prepared: outside the lock of the shared writer), with
+/// the id and content they were extracted for. `save` uses them only for that same id
+/// and content (a reference resolved otherwise in the transaction means extracting
+/// again), so they are always the values of what is stored.
+pub struct Extracted {
+    id: String,
+    content: Map<String, Value>,
+    entries: Vec<IndexEntry>,
+}
+
+impl Extracted {
+    /// The search values `content` will have once stored as `res_type/id`.
+    pub fn of(
+        registry: &SearchRegistry,
+        res_type: &str,
+        id: &str,
+        content: Map<String, Value>,
+    ) -> Extracted {
+        let mut stored = content.clone();
+        // What `save` adds; the version and time are not search values.
+        set_server_fields(&mut stored, id, 1, "");
+        let entries = extract(registry, res_type, &Value::Object(stored));
+        Extracted {
+            id: id.to_owned(),
+            content,
+            entries,
+        }
+    }
+
+    /// The values, if they were extracted for `id` and `content`.
+    fn entries_for(self, id: &str, content: &Map<String, Value>) -> Option<Vec<IndexEntry>> {
+        (self.id == id && &self.content == content).then_some(self.entries)
+    }
+}
+
 /// Which version `save` writes: of which resource, after which current row (`None` for a
 /// resource never stored), and how it came to be.
 #[derive(Debug, Clone, Copy)]
@@ -86,7 +138,7 @@ pub fn save(
     services: &Services,
     context: &RequestContext,
     next: NextVersion<'_>,
-    mut content: Map<String, Value>,
+    resource: NewResource,
 ) -> Result<StoredResource, InteractionError> {
     let NextVersion {
         res_type,
@@ -94,6 +146,11 @@ pub fn save(
         previous,
         method,
     } = next;
+    let NewResource {
+        mut content,
+        extracted,
+    } = resource;
+    let extracted = extracted.and_then(|e| e.entries_for(id, &content));
     let version_id = previous.map_or(1, |p| p.version_id + 1);
     let last_updated = previous.map_or(context.now_millis, |p| {
         p.last_updated.max(context.now_millis)
@@ -107,7 +164,8 @@ pub fn save(
         Some(_) => versions::creator(conn, res_type, id)?,
     };
     // Extracted once: the consent check needs its compartment, the index all of it.
-    let index = ComputedIndex::of(services, res_type, id, &value, creator.as_deref());
+    let entries = extracted.unwrap_or_else(|| extract(&services.registry, res_type, &value));
+    let index = ComputedIndex::of(services, res_type, id, &value, creator.as_deref(), entries);
     access::writing::check_save(
         conn,
         services,
@@ -210,7 +268,8 @@ pub fn index_resource(
         version_time,
         creator,
     } = target;
-    let computed = ComputedIndex::of(services, res_type, id, value, creator);
+    let entries = extract(&services.registry, res_type, value);
+    let computed = ComputedIndex::of(services, res_type, id, value, creator, entries);
     let rows = computed.rows(version_time);
     Ok(index::replace(conn, res_type, id, &rows, replacing)?)
 }
@@ -232,8 +291,8 @@ impl ComputedIndex {
         id: &str,
         value: &Value,
         creator: Option<&str>,
+        entries: Vec<IndexEntry>,
     ) -> ComputedIndex {
-        let entries = extract(&services.registry, res_type, value);
         let patients = patient_ids(&services.registry, res_type, id, &entries);
         let mut facts = access::fact_rows(&access::facts_of(value, None, creator));
         facts.extend(access::attachment_rows(value));
@@ -293,7 +352,8 @@ pub(crate) fn prepare_create(
         InteractionError::invalid(format!("the resource cannot be serialised: {e}"))
     })?;
     let author = context.principal.subject.reference();
-    let index = ComputedIndex::of(services, res_type, id, &value, author.as_deref());
+    let entries = extract(&services.registry, res_type, &value);
+    let index = ComputedIndex::of(services, res_type, id, &value, author.as_deref(), entries);
     Ok(PreparedCreate {
         res_type: res_type.to_owned(),
         id: id.to_owned(),
@@ -403,3 +463,7 @@ pub fn check_if_match(
         ))),
     }
 }
+
+#[cfg(test)]
+#[path = "write_tests.rs"]
+mod tests;

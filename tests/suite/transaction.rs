@@ -7,7 +7,7 @@ use actix_web::test;
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::common::{each_backend, fhir_request, send};
+use crate::common::{assert_found, each_backend, fhir_request, get, put_all, send, typed_ids};
 
 fn transaction(entries: Vec<Value>) -> Value {
     json!({"resourceType": "Bundle", "type": "transaction", "entry": entries})
@@ -295,6 +295,67 @@ async fn patch_entries_resolve_and_check_their_references() {
         assert_eq!(response["entry"][0]["response"]["status"], "201 Created");
         assert_eq!(response["entry"][1]["response"]["status"], "400 Bad Request");
         assert_eq!(read_observation().await["subject"]["reference"], "Patient/pp-known");
+    })
+    .await;
+}
+
+/// The search values of a transaction's resources are extracted while it is planned when
+/// the ids they refer to are known then, and again in the transaction when a reference
+/// is resolved there (a conditional reference, an entry whose id depends on a match):
+/// every resource is found by the references it was stored with, never by a placeholder.
+#[actix_rt::test]
+async fn transaction_entries_are_indexed_as_stored() {
+    each_backend(|t| async move {
+        let app = test::init_service(carnet::build_app(t.state())).await;
+        let token = t.token();
+        let existing = json!({"resourceType": "Patient", "id": "ix-old", "identifier": [{"system": "urn:ix", "value": "old"}]});
+        put_all(&app, &token, &[existing]).await;
+        let observation = |full_url: &str, subject: &str, code: &str| {
+            json!({"fullUrl": full_url, "resource": {"resourceType": "Observation", "status": "final",
+                "code": {"coding": [{"system": "urn:ix-code", "code": code}]}, "subject": {"reference": subject}},
+                "request": {"method": "POST", "url": "Observation"}})
+        };
+        let bundle = transaction(vec![
+            // A new patient (id chosen when planned) and one given by PUT.
+            json!({"fullUrl": "urn:uuid:a0000000-0000-4000-8000-000000000001",
+                   "resource": {"resourceType": "Patient", "name": [{"family": "Ixnew"}]},
+                   "request": {"method": "POST", "url": "Patient"}}),
+            json!({"fullUrl": "urn:uuid:a0000000-0000-4000-8000-000000000002",
+                   "resource": {"resourceType": "Patient", "id": "ix-put", "name": [{"family": "Ixput"}]},
+                   "request": {"method": "PUT", "url": "Patient/ix-put"}}),
+            // Ids known only in the database: a conditional create that matches, a
+            // conditional update that matches.
+            json!({"fullUrl": "urn:uuid:a0000000-0000-4000-8000-000000000003",
+                   "resource": {"resourceType": "Patient", "identifier": [{"system": "urn:ix", "value": "old"}]},
+                   "request": {"method": "POST", "url": "Patient", "ifNoneExist": "identifier=urn:ix|old"}}),
+            json!({"fullUrl": "urn:uuid:a0000000-0000-4000-8000-000000000004",
+                   "resource": {"resourceType": "Patient", "identifier": [{"system": "urn:ix", "value": "old"}], "name": [{"family": "Ixupdated"}]},
+                   "request": {"method": "PUT", "url": "Patient?identifier=urn:ix|old"}}),
+            observation("urn:uuid:b0000000-0000-4000-8000-000000000001", "urn:uuid:a0000000-0000-4000-8000-000000000001", "new"),
+            observation("urn:uuid:b0000000-0000-4000-8000-000000000002", "urn:uuid:a0000000-0000-4000-8000-000000000002", "put"),
+            observation("urn:uuid:b0000000-0000-4000-8000-000000000003", "urn:uuid:a0000000-0000-4000-8000-000000000003", "matched"),
+            observation("urn:uuid:b0000000-0000-4000-8000-000000000004", "urn:uuid:a0000000-0000-4000-8000-000000000004", "updated"),
+            observation("urn:uuid:b0000000-0000-4000-8000-000000000005", "Patient?identifier=urn:ix|old", "conditional"),
+        ]);
+        let reply = send(&app, fhir_request(Method::POST, "/fhir", &token, Some(&bundle)).insert_header(("Prefer", "return=representation"))).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
+        let response = reply.json();
+        let id = |i: usize| response["entry"][i]["resource"]["id"].as_str().unwrap_or("").to_owned();
+        let new_patient = id(0);
+        assert_eq!((id(2), id(3)), ("ix-old".to_owned(), "ix-old".to_owned()));
+        for (code, patient) in [("new", new_patient.as_str()), ("put", "ix-put"), ("matched", "ix-old"), ("updated", "ix-old"), ("conditional", "ix-old")] {
+            let entry = (4..9).find(|&i| response["entry"][i]["resource"]["code"]["coding"][0]["code"] == code).expect("entry");
+            let expected = vec![format!("Observation/{}", id(entry))];
+            for query in [format!("Observation?code=urn:ix-code|{code}&subject=Patient/{patient}"),
+                          format!("Observation?code=urn:ix-code|{code}&patient={patient}"),
+                          format!("Patient/{patient}/Observation?code=urn:ix-code|{code}")] {
+                assert_found(&get(&app, &format!("/fhir/{query}"), &token).await, &expected, &query);
+            }
+        }
+        let placeholder = "/fhir/Observation?subject=urn:uuid:a0000000-0000-4000-8000-000000000001";
+        assert_found(&get(&app, placeholder, &token).await, &[], placeholder);
+        let names = "/fhir/Patient?name=Ixnew,Ixput,Ixupdated";
+        assert_found(&get(&app, names, &token).await, &typed_ids("Patient", &["ix-old", "ix-put", &new_patient]), names);
     })
     .await;
 }

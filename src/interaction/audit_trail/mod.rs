@@ -262,7 +262,7 @@ pub(crate) fn save_audit_event(
             previous: None,
             method: WriteMethod::Create,
         },
-        event,
+        event.into(),
     )
 }
 
