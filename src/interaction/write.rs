@@ -84,9 +84,10 @@ impl From<Map<String, Value>> for NewResource {
     }
 }
 
-/// The search values of a resource extracted before its transaction (a transaction's
-/// entries, while the bundle is prepared: outside the lock of the shared writer), with
-/// the id and content they were extracted for. `save` uses them only for that same id
+/// The search values of a resource extracted before its transaction (a create's or an
+/// update's body before the transaction opens, a transaction's entries while the bundle
+/// is planned: outside the lock of the shared writer), with the id and content they were
+/// extracted for. `save` uses them only for that same id
 /// and content (a reference resolved otherwise in the transaction means extracting
 /// again), so they are always the values of what is stored.
 pub struct Extracted {
