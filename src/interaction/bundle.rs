@@ -335,13 +335,13 @@ fn extract_in_advance(services: &Services, planned: &mut [Planned]) {
 }
 
 /// The id an entry writes when it is known without the database: a create without
-/// `ifNoneExist`, an update of a given id.
+/// `ifNoneExist`, an update of a given id (`resolve_references` finds the others).
 fn known_id(item: &Planned) -> Option<&str> {
     match (item.entry.method, &item.new_id, &item.entry.url.id) {
         (EntryMethod::Post, Some(new_id), _) if item.entry.if_none_exist.is_none() => {
             Some(new_id.as_str())
         }
-        (EntryMethod::Put, _, Some(id)) if item.entry.url.query.is_none() => Some(id.as_str()),
+        (EntryMethod::Put, _, Some(id)) => Some(id.as_str()),
         _ => None,
     }
 }
@@ -491,26 +491,30 @@ fn resolve_references(
         let Some(full_url) = item.entry.full_url.clone() else {
             continue;
         };
+        if let Some(reference) = known_reference(item) {
+            replacements.insert(full_url, reference);
+            continue;
+        }
         let url = &item.entry.url;
-        let reference = match (item.entry.method, &item.new_id, &url.id, &url.query) {
-            (EntryMethod::Post, Some(new_id), _, _) => match &item.entry.if_none_exist {
-                Some(criteria) => {
-                    let found =
-                        match single_match(conn, services, context, &item.res_type, criteria)
-                            .map_err(|e| in_entry(e, item.entry.index))?
-                        {
-                            Match::None => None,
-                            Match::One(found) => Some(found),
-                        };
-                    let id = found.as_ref().unwrap_or(new_id);
-                    let reference = format!("{}/{id}", item.res_type);
-                    item.if_none_exist_match = Some(found);
-                    reference
-                }
-                None => format!("{}/{new_id}", item.res_type),
-            },
-            (EntryMethod::Put, _, Some(id), _) => format!("{}/{id}", item.res_type),
-            (EntryMethod::Put, _, None, Some(criteria)) => {
+        let reference = match (
+            item.entry.method,
+            &item.new_id,
+            &item.entry.if_none_exist,
+            &url.query,
+        ) {
+            (EntryMethod::Post, Some(new_id), Some(criteria), _) => {
+                let found = match single_match(conn, services, context, &item.res_type, criteria)
+                    .map_err(|e| in_entry(e, item.entry.index))?
+                {
+                    Match::None => None,
+                    Match::One(found) => Some(found),
+                };
+                let id = found.as_ref().unwrap_or(new_id);
+                let reference = format!("{}/{id}", item.res_type);
+                item.if_none_exist_match = Some(found);
+                reference
+            }
+            (EntryMethod::Put, _, _, Some(criteria)) if url.id.is_none() => {
                 let no_body = Map::new();
                 let id = conditional_update_target(
                     conn,
