@@ -16,6 +16,7 @@ use crate::auth::{AuthError, LocalIssuer, SigningKey, TrustStore, TrustedIssuer}
 use crate::config::Config;
 use crate::consent::{AccessMatrix, ConsentError, Policy, PolicyConfig};
 use crate::fhir::schema::{Schema, SchemaError};
+use crate::interaction::deferred_index::DeferredIndexer;
 use crate::interaction::{Limits, Services, SystemClock};
 use crate::notify::Deliverer;
 use crate::notify::webhook::Webhook;
@@ -75,6 +76,7 @@ pub fn services(store: Store) -> Result<Services, StartError> {
         )),
         records: Arc::default(),
         known_accesses: Arc::default(),
+        deferred_index: Arc::default(),
     })
 }
 
@@ -112,6 +114,7 @@ pub fn app_state(
             config.login_rate_burst,
         )),
         trust_forwarded_for: config.trust_forwarded_for,
+        deferred_indexer: Arc::new(DeferredIndexer::start(services.clone())),
         services,
     })
 }

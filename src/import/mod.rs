@@ -18,6 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::auth::{Principal, PurposeOfUse, Subject};
 use crate::interaction::bundle::{EntryResult, prepare_bundle, process_bundle, run_prepared};
+use crate::interaction::deferred_index;
 use crate::interaction::{InteractionError, RequestContext, Services};
 
 pub use files::{FileError, bundle_of_file, collect_files};
@@ -112,9 +113,16 @@ pub fn import_paths(services: &Services, paths: &[PathBuf], show_progress: bool)
     {
         progress.set_style(style);
     }
-    let outcomes = services
-        .store
-        .bulk_load(|| import_files(services, &files, &progress));
+    let outcomes = services.store.bulk_load(|| {
+        let outcomes = import_files(services, &files, &progress);
+        // The import's AuditEvents are searchable when it ends (their rows were deferred).
+        if let Err(error) = deferred_index::catch_up(services) {
+            log::warn!(
+                "the search rows of the import's AuditEvents are left to the server: {error}"
+            );
+        }
+        outcomes
+    });
     for (path, outcome) in files.iter().zip(outcomes) {
         match outcome {
             Ok((written, failed)) => {

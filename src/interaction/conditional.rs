@@ -4,6 +4,7 @@
 
 use super::access;
 use super::context::{RequestContext, Services};
+use super::deferred_index;
 use super::error::InteractionError;
 use crate::auth::Permission;
 use crate::fhir::ids::{ResourceId, ResourceType};
@@ -79,6 +80,7 @@ fn matching_ids(
         alternatives: grant.alternatives(),
         ..AccessFilter::default()
     };
+    deferred_index::catch_up_in(conn, services, &search)?;
     let mut gate = access::Gate::open(conn, services, context)?;
     access::searching::narrow(conn, &mut gate, &search, None, &mut filter)?;
     let page = PageRequest {

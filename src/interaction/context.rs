@@ -61,6 +61,8 @@ pub struct Services {
     pub records: Arc<super::access::RecordCache>,
     /// Professionals' first accesses known to be stored (audit notifications).
     pub known_accesses: Arc<super::audit_trail::KnownAccesses>,
+    /// The writers of deferred search rows (the AuditEvents of reads and searches).
+    pub deferred_index: Arc<super::deferred_index::DeferredIndex>,
 }
 
 /// One request: who asks, its correlation id and when it arrived.

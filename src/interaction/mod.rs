@@ -12,6 +12,7 @@ mod conditional;
 pub mod consent_operations;
 pub mod context;
 pub mod create;
+pub mod deferred_index;
 pub mod delete;
 pub mod error;
 pub mod history;

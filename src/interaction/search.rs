@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::access::{self, Gate, TypeGrant};
 use super::context::{RequestContext, Services};
+use super::deferred_index;
 use super::error::InteractionError;
 use super::page_token;
 use super::stored::StoredResource;
@@ -159,6 +160,7 @@ pub fn search(
     handling: Handling,
 ) -> Result<SearchResult, InteractionError> {
     let (mut query, mut access, grants) = planned(services, context, scope, pairs, handling)?;
+    deferred_index::catch_up_for(services, &query)?;
     let mut count = page_size(services, &query);
     query.result.count = Some(count as u32);
     let (position, first_read) = match &query.result.page {

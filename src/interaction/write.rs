@@ -22,7 +22,7 @@ use crate::search::compartment::patient_ids;
 use crate::search::extract::{IndexEntry, extract};
 use crate::search::registry::SearchRegistry;
 use crate::storage::Conn;
-use crate::storage::index::{self, IndexRows};
+use crate::storage::index::{self, IndexRows, SearchRows};
 use crate::storage::versions::{self, CurrentRow, NewVersion, WriteMethod};
 
 /// Validates `body` as a resource of `expected` type; returns its JSON object.
@@ -366,10 +366,12 @@ pub(crate) fn prepare_create(
 }
 
 /// Stores prepared resources inside the caller's transaction: their versions, current
-/// rows and index rows (on PostgreSQL, each table's rows of them all in one statement).
+/// rows and index rows (on PostgreSQL, each table's rows of them all in one statement),
+/// their search rows now or later (`search_rows`, see `deferred_index`).
 pub(crate) fn insert_prepared(
     conn: &mut Conn<'_>,
     prepared: &[PreparedCreate],
+    search_rows: SearchRows,
 ) -> Result<(), InteractionError> {
     let created: Vec<NewVersion<'_>> = prepared
         .iter()
@@ -394,7 +396,7 @@ pub(crate) fn insert_prepared(
         .zip(&rows)
         .map(|(prepared, rows)| (prepared.res_type.as_str(), prepared.id.as_str(), rows))
         .collect();
-    Ok(index::insert_created(conn, &indexed)?)
+    Ok(index::insert_created(conn, &indexed, search_rows)?)
 }
 
 /// Records the deletion of the live resource `current` as a new version; returns it.

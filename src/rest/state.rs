@@ -29,6 +29,8 @@ pub struct AppState {
     pub login_limiter: Arc<RateLimiter>,
     /// Whether the client address comes from `X-Forwarded-For` (behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// The thread writing deferred search rows; it stops with the last clone of the state.
+    pub deferred_indexer: Arc<crate::interaction::deferred_index::DeferredIndexer>,
 }
 
 impl AppState {

@@ -11,10 +11,12 @@ use super::combined::Combined;
 use super::composite_rows::{CompositeRow, composite_rows};
 use super::conn::{Conn, Link, on_conn};
 use super::error::StorageError;
+use super::index_backlog::{self, BacklogRow};
 use super::schema::{
-    resource_compartment, resource_fact, resource_label, search_composite, search_date,
-    search_number, search_position, search_quantity, search_reference, search_string, search_text,
-    search_token, search_token_text, search_token_type, search_uri,
+    index_backlog as index_backlog_table, resource_compartment, resource_fact, resource_label,
+    search_composite, search_date, search_number, search_position, search_quantity,
+    search_reference, search_string, search_text, search_token, search_token_text,
+    search_token_type, search_uri,
 };
 use super::text_position_rows::{PositionRow, TextRow, position_rows, text_rows};
 use crate::search::extract::{IndexEntry, normalize};
@@ -351,8 +353,9 @@ impl<'a> AllRows<'a> {
     }
 }
 
-/// Applies `$each!(table, …)` to every index table (the list written once).
-macro_rules! every_index_table {
+/// Applies `$each!(table)` to every table of search values (the ones whose writing may be
+/// deferred, `SearchRows::Deferred`).
+macro_rules! every_search_table {
     ($each:ident) => {
         $each!(search_string);
         $each!(search_token);
@@ -366,9 +369,24 @@ macro_rules! every_index_table {
         $each!(search_composite);
         $each!(search_text);
         $each!(search_position);
+    };
+}
+
+/// Applies `$each!(table)` to every table the access rules read (compartment, labels,
+/// facts): always written with the version.
+macro_rules! every_access_table {
+    ($each:ident) => {
         $each!(resource_fact);
         $each!(resource_compartment);
         $each!(resource_label);
+    };
+}
+
+/// Applies `$each!(table)` to every index table (the lists written once, above).
+macro_rules! every_index_table {
+    ($each:ident) => {
+        every_search_table!($each);
+        every_access_table!($each);
     };
 }
 
@@ -382,10 +400,32 @@ impl<'a> AllRows<'a> {
         }
         every_index_table!(append_rows);
     }
+
+    /// These rows without those of the search tables.
+    fn without_search(mut self) -> AllRows<'a> {
+        macro_rules! drop_rows {
+            ($table:ident) => {
+                self.$table.clear()
+            };
+        }
+        every_search_table!(drop_rows);
+        self
+    }
+
+    /// These rows without those of the access tables.
+    fn search_only(mut self) -> AllRows<'a> {
+        macro_rules! drop_rows {
+            ($table:ident) => {
+                self.$table.clear()
+            };
+        }
+        every_access_table!(drop_rows);
+        self
+    }
 }
 
-/// Deletes the rows of `res_type/res_id` from every index table (on PostgreSQL, in one
-/// statement).
+/// Deletes the rows of `res_type/res_id` from every index table, and the resource from the
+/// backlog of deferred search rows (on PostgreSQL, in one statement).
 pub fn clear(conn: &mut Conn<'_>, res_type: &str, res_id: &str) -> Result<(), StorageError> {
     match &mut conn.link {
         #[cfg(feature = "sqlite")]
@@ -400,6 +440,7 @@ pub fn clear(conn: &mut Conn<'_>, res_type: &str, res_id: &str) -> Result<(), St
                 }};
             }
             every_index_table!(delete_from);
+            delete_from!(index_backlog_table);
         }
         #[cfg(feature = "postgres")]
         Link::Postgres(connection) => {
@@ -414,6 +455,7 @@ pub fn clear(conn: &mut Conn<'_>, res_type: &str, res_id: &str) -> Result<(), St
                 }};
             }
             every_index_table!(delete_from);
+            delete_from!(index_backlog_table);
             combined.send(c)?;
         }
     }
@@ -440,18 +482,93 @@ pub fn replace(
     insert_all(conn, &all)
 }
 
+/// When the search rows of resources created together are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchRows {
+    /// With the version, in the same transaction.
+    Now,
+    /// Later (`write_deferred`): the resources go to the backlog (`index_backlog`). Their
+    /// compartment, labels and facts, which the access rules read, are written now.
+    Deferred,
+}
+
 /// Writes the index of resources created together (none had rows before): on PostgreSQL
 /// every table's rows of them all in one round trip, as `replace` does for one resource
-/// (an audited search stores one AuditEvent per patient it returned).
+/// (an audited search stores one AuditEvent per patient it returned). With
+/// `SearchRows::Deferred`, the search rows of those of a deferrable type
+/// (`index_backlog::DEFERRABLE_TYPES`) are left to `write_deferred`.
 pub fn insert_created(
     conn: &mut Conn<'_>,
     created: &[(&str, &str, &IndexRows<'_>)],
+    search_rows: SearchRows,
 ) -> Result<(), StorageError> {
+    let deferred = |res_type: &str| {
+        search_rows == SearchRows::Deferred && index_backlog::DEFERRABLE_TYPES.contains(&res_type)
+    };
     let mut all = AllRows::default();
+    let mut backlog = Vec::new();
     for (res_type, res_id, index) in created {
-        all.append(all_rows(res_type, res_id, index, &[]));
+        let rows = all_rows(res_type, res_id, index, &[]);
+        if deferred(res_type) {
+            all.append(rows.without_search());
+            backlog.push(BacklogRow { res_type, res_id });
+        } else {
+            all.append(rows);
+        }
     }
+    insert_backlog(conn, &backlog)?;
     insert_all(conn, &all)
+}
+
+/// Adds `rows` to the backlog of deferred search rows.
+fn insert_backlog(conn: &mut Conn<'_>, rows: &[BacklogRow<'_>]) -> Result<(), StorageError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match &mut conn.link {
+        #[cfg(feature = "sqlite")]
+        Link::Sqlite(connection) => {
+            use super::sqlite_insert::SqliteInsert;
+            let c: &mut diesel::SqliteConnection = connection;
+            for row in rows {
+                row.insert(c)?;
+            }
+        }
+        #[cfg(feature = "postgres")]
+        Link::Postgres(connection) => {
+            let c: &mut diesel::PgConnection = connection;
+            for chunk in rows.chunks(CHUNK) {
+                diesel::insert_into(index_backlog_table::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes the deferred search rows of `res_type/res_id` from `entries` (its values, as
+/// extracted from its current version) and removes it from the backlog, when it is still
+/// there; whether it was (a resource changed or deleted meanwhile left the backlog, and its
+/// rows are those of its change).
+pub fn write_deferred(
+    conn: &mut Conn<'_>,
+    res_type: &str,
+    res_id: &str,
+    entries: &[IndexEntry],
+) -> Result<bool, StorageError> {
+    if !index_backlog::take(conn, res_type, res_id)? {
+        return Ok(false);
+    }
+    let index = IndexRows {
+        entries,
+        patients: &[],
+        labels: &[],
+        version_time: 0,
+        facts: &[],
+    };
+    insert_all(conn, &all_rows(res_type, res_id, &index, &[]).search_only())?;
+    Ok(true)
 }
 
 /// Inserts `all`: one cached statement per row on SQLite, multi-row statements sent as

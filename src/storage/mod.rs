@@ -13,6 +13,7 @@ pub mod first_access;
 mod group_commit;
 pub mod history;
 pub mod index;
+pub mod index_backlog;
 pub mod outbox;
 mod pool;
 mod prepared;

@@ -243,6 +243,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    index_backlog (res_type, res_id) {
+        res_type -> Text,
+        res_id -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     resource_versions,
     current_resources,
@@ -265,4 +272,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_challenges,
     outbox,
     professional_first_access,
+    index_backlog,
 );

@@ -76,6 +76,12 @@ async fn files_are_written_in_order_and_a_bad_one_is_skipped() {
             .collect();
         assert_eq!(failed, vec![format!("f{bad:03}.json")], "{summary}");
         assert_eq!(summary.files_imported, files - 1, "{summary}");
+        let waiting = t
+            .services
+            .store
+            .read(carnet::storage::index_backlog::size)
+            .unwrap();
+        assert_eq!(waiting, 0, "the import's AuditEvents are indexed when it ends");
         let app = actix_web::test::init_service(carnet::build_app(t.state())).await;
         let token = t.token();
         let shared = send(

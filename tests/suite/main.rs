@@ -17,6 +17,7 @@ mod consent_access;
 mod consent_changes;
 mod consent_scenarios;
 mod consent_scenarios_pdp;
+mod deferred_index;
 mod demo;
 mod everything;
 mod examples;

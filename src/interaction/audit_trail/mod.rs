@@ -28,6 +28,7 @@ use crate::audit::{AccessEvent, AuditSink};
 use crate::auth::{Principal, PurposeOfUse, Subject};
 use crate::fhir::ids::ResourceId;
 use crate::storage::Conn;
+use crate::storage::index::SearchRows;
 use crate::storage::versions::WriteMethod;
 
 /// The name of the audit service, as the author of the AuditEvents it stores.
@@ -66,7 +67,10 @@ pub fn flush(services: &Services, context: &RequestContext) -> Result<(), Intera
                 store_events(conn, services, context, &events, prepared, &mut stored)
             })
         })
-        .map(|()| services.known_accesses.remember(stored))
+        .map(|()| {
+            services.deferred_index.wake();
+            services.known_accesses.remember(stored);
+        })
         .inspect_err(|error| {
             log::error!(
                 "the audit of request `{}` ({} events) could not be stored: {error}",
@@ -153,7 +157,7 @@ fn store_events(
             )?;
         }
     }
-    insert_prepared(conn, &plain)?;
+    insert_prepared(conn, &plain, SearchRows::Deferred)?;
     notify::notify_patients(
         conn,
         context,
@@ -311,14 +315,16 @@ pub(crate) fn write_audited_then<T>(
     work: impl FnOnce(&mut Conn<'_>) -> Result<T, InteractionError>,
     visible: impl FnOnce(),
 ) -> Result<T, InteractionError> {
-    services.store.write_then(
+    let outcome = services.store.write_then(
         |conn| {
             let value = work(conn)?;
             record_in(conn, services, context)?;
             Ok(value)
         },
         visible,
-    )
+    );
+    services.deferred_index.wake();
+    outcome
 }
 
 /// Runs `work` (an interaction), then stores the access events still pending (reads,

@@ -16,6 +16,7 @@ mod everything;
 mod model;
 mod model_terms;
 mod parse;
+mod reads;
 mod render;
 mod terms;
 mod values;

@@ -233,3 +233,47 @@ fn system_level_search_uses_common_parameters_or_those_of_type() {
         })
     );
 }
+
+#[test]
+fn the_types_whose_index_a_query_may_read() {
+    let r = registry();
+    let reads = |ty: Option<&str>, query: &str| -> SearchQuery {
+        parse_search(&r, ty, &parse_pairs(query), Handling::Strict).expect(query)
+    };
+    let audit = |q: &SearchQuery| q.may_read_index_of("AuditEvent");
+    // The type searched, and nothing else.
+    assert!(!audit(&reads(
+        Some("Patient"),
+        "name=peter&_sort=birthdate"
+    )));
+    assert!(audit(&reads(Some("AuditEvent"), "patient=Patient/1")));
+    // Every type without `_type`; the types named with it.
+    assert!(audit(&reads(None, "_id=1")));
+    assert!(!audit(&reads(None, "_type=Patient,Observation&_id=1")));
+    assert!(audit(&reads(None, "_type=Patient,AuditEvent&_id=1")));
+    // Chains through it, at any level; reverse chains from it, nested too.
+    assert!(audit(&reads(
+        Some("Provenance"),
+        "target:AuditEvent.outcome=0"
+    )));
+    assert!(audit(&reads(
+        Some("Patient"),
+        "_has:Observation:subject:_has:AuditEvent:entity:outcome=0"
+    )));
+    assert!(!audit(&reads(
+        Some("Patient"),
+        "_has:Observation:subject:code=1"
+    )));
+    // Includes from it or from any type; `_list` reads Lists.
+    assert!(audit(&reads(
+        Some("Patient"),
+        "_revinclude=AuditEvent:patient"
+    )));
+    assert!(audit(&reads(Some("Patient"), "_revinclude=*")));
+    assert!(!audit(&reads(
+        Some("Patient"),
+        "_revinclude=Observation:subject"
+    )));
+    let listed = reads(Some("Patient"), "_list=l1");
+    assert!(!audit(&listed) && listed.may_read_index_of("List"));
+}

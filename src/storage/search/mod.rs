@@ -27,6 +27,7 @@ use sql::{Sql, load_count, load_found};
 
 use super::conn::{Conn, Link};
 use super::error::StorageError;
+use super::index_backlog;
 use crate::search::query::{Column, Criterion, Include, Match, SearchQuery, SortKey};
 use crate::search::registry::SearchParamType;
 
@@ -152,6 +153,15 @@ fn where_clause(
         sql.push(" AND r.res_type IN (");
         sql.texts(types.iter().map(|t| (*t).clone()));
         sql.push(")");
+    }
+    // A resource whose search rows are deferred is not a match until they are written: no
+    // search sees it with part of its values (`storage::index_backlog`).
+    let deferrable = types.is_empty()
+        || types
+            .iter()
+            .any(|t| index_backlog::DEFERRABLE_TYPES.contains(&t.as_str()));
+    if deferrable {
+        sql.push(" AND NOT EXISTS (SELECT 1 FROM index_backlog b WHERE b.res_type = r.res_type AND b.res_id = r.res_id)");
     }
     let mut aliases = Aliases::new(dialect);
     aliases.restrict_links(filter.records.clone());

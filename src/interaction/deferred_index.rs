@@ -1,0 +1,214 @@
+//! Deferred search rows. The AuditEvents of reads and searches (one per patient whose
+//! data an answer holds) are stored durably before the answer with their version, current
+//! row, compartment, labels and facts, but without their rows in the `search_*` tables:
+//! those go to the backlog (`storage::index_backlog`) and are written here, off the
+//! request's path, by the `DeferredIndexer` thread, and by any search that may read them
+//! (`catch_up_for`) before it runs. A search thus never misses an AuditEvent stored before
+//! it began, and a resource still in the backlog is not a match of any search (the search
+//! SQL leaves it out), so that no search sees an event with part of its values.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::context::Services;
+use super::error::InteractionError;
+use crate::search::extract::{IndexEntry, extract};
+use crate::search::query::SearchQuery;
+use crate::storage::index_backlog::{self, DEFERRABLE_TYPES};
+use crate::storage::versions::CurrentRow;
+use crate::storage::{Conn, StorageError, index};
+
+/// Resources whose rows one transaction of the indexer writes: small, so that the writers
+/// of requests never wait long behind it.
+const INDEXER_BATCH: i64 = 64;
+/// Resources whose rows one transaction of a catch-up writes.
+const CATCH_UP_BATCH: i64 = 500;
+/// How often the indexer looks at the backlog when nothing wakes it (what an earlier run
+/// or another process left).
+const POLL: Duration = Duration::from_secs(1);
+
+/// What the writers of deferred rows share: one of them writes at a time, and the indexer
+/// is woken when there is work.
+#[derive(Debug, Default)]
+pub struct DeferredIndex {
+    turn: Mutex<()>,
+    signal: Mutex<Signal>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Signal {
+    woken: bool,
+    stopped: bool,
+}
+
+impl DeferredIndex {
+    /// Tells the indexer that the backlog grew.
+    pub fn wake(&self) {
+        self.signal().woken = true;
+        self.changed.notify_all();
+    }
+
+    fn signal(&self) -> MutexGuard<'_, Signal> {
+        self.signal.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn turn(&self) -> MutexGuard<'_, ()> {
+        self.turn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits until woken, stopped, or `POLL` has passed; whether to go on.
+    fn wait(&self) -> bool {
+        let mut signal = self.signal();
+        if !signal.woken && !signal.stopped {
+            signal = self
+                .changed
+                .wait_timeout(signal, POLL)
+                .map_or_else(|e| e.into_inner().0, |(guard, _)| guard);
+        }
+        signal.woken = false;
+        !signal.stopped
+    }
+
+    fn stopped(&self) -> bool {
+        self.signal().stopped
+    }
+
+    fn stop(&self) {
+        self.signal().stopped = true;
+        self.changed.notify_all();
+    }
+}
+
+/// Writes the deferred search rows before `query` runs, if it may read some.
+pub fn catch_up_for(services: &Services, query: &SearchQuery) -> Result<(), InteractionError> {
+    if DEFERRABLE_TYPES.iter().any(|t| query.may_read_index_of(t)) {
+        catch_up(services)?;
+    }
+    Ok(())
+}
+
+/// Writes every deferred search row stored before this call; returns how many resources'.
+pub fn catch_up(services: &Services) -> Result<usize, InteractionError> {
+    let _turn = services.deferred_index.turn();
+    let mut written = 0;
+    loop {
+        let pending = services
+            .store
+            .read(|conn| index_backlog::pending(conn, CATCH_UP_BATCH))?;
+        if pending.is_empty() {
+            return Ok(written);
+        }
+        written += write_rows(services, &pending)?;
+    }
+}
+
+/// `catch_up_for` inside the caller's write transaction (a conditional write, whose search
+/// runs there): the rows are written in that transaction.
+pub fn catch_up_in(
+    conn: &mut Conn<'_>,
+    services: &Services,
+    query: &SearchQuery,
+) -> Result<(), InteractionError> {
+    if !DEFERRABLE_TYPES.iter().any(|t| query.may_read_index_of(t)) {
+        return Ok(());
+    }
+    loop {
+        let pending = index_backlog::pending(conn, CATCH_UP_BATCH)?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        for (row, entries) in pending.iter().zip(values_of(services, &pending)?) {
+            index::write_deferred(conn, &row.res_type, &row.res_id, &entries)?;
+        }
+    }
+}
+
+/// Writes the search rows of `pending` in one transaction (their values extracted before
+/// it); returns how many resources'.
+fn write_rows(services: &Services, pending: &[CurrentRow]) -> Result<usize, InteractionError> {
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let values = values_of(services, pending)?;
+    services.store.write(|conn| {
+        for (row, entries) in pending.iter().zip(&values) {
+            index::write_deferred(conn, &row.res_type, &row.res_id, entries)?;
+        }
+        Ok::<_, InteractionError>(())
+    })?;
+    Ok(pending.len())
+}
+
+/// The search values of each of `rows`, extracted from its current version.
+fn values_of(
+    services: &Services,
+    rows: &[CurrentRow],
+) -> Result<Vec<Vec<IndexEntry>>, StorageError> {
+    rows.iter()
+        .map(|row| {
+            let text = row.content.as_deref().unwrap_or("{}");
+            let value: Value = serde_json::from_str(text).map_err(|e| {
+                StorageError::Corrupt(format!("{}/{}: {e}", row.res_type, row.res_id))
+            })?;
+            Ok(extract(&services.registry, &row.res_type, &value))
+        })
+        .collect()
+}
+
+/// The thread writing deferred search rows in the background, in small transactions, when
+/// woken and every `POLL`; it stops when this handle is dropped.
+#[derive(Debug)]
+pub struct DeferredIndexer {
+    index: Arc<DeferredIndex>,
+}
+
+impl DeferredIndexer {
+    pub fn start(services: Services) -> DeferredIndexer {
+        let index = services.deferred_index.clone();
+        let spawned = thread::Builder::new()
+            .name("carnet-deferred-index".to_owned())
+            .spawn(move || run(&services));
+        if let Err(error) = spawned {
+            log::error!(
+                "could not start the deferred indexer (searches of AuditEvents will write their rows): {error}"
+            );
+        }
+        DeferredIndexer { index }
+    }
+}
+
+impl Drop for DeferredIndexer {
+    fn drop(&mut self) {
+        self.index.stop();
+    }
+}
+
+/// The indexer's loop: drain the backlog, batch by batch, each time it is woken.
+fn run(services: &Services) {
+    let index = &services.deferred_index;
+    while index.wait() {
+        loop {
+            let batch = {
+                let _turn = index.turn();
+                services
+                    .store
+                    .read(|conn| index_backlog::pending(conn, INDEXER_BATCH))
+                    .map_err(InteractionError::from)
+                    .and_then(|pending| write_rows(services, &pending))
+            };
+            match batch {
+                Ok(0) => break,
+                Ok(_) if index.stopped() => return,
+                Ok(_) => {}
+                Err(error) => {
+                    log::error!("deferred search rows not written (retried later): {error}");
+                    break;
+                }
+            }
+        }
+    }
+}

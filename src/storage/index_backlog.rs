@@ -1,0 +1,76 @@
+//! The backlog of deferred search rows (`index_backlog`, migration 15): the resources whose
+//! current version has no rows in the `search_*` tables yet. Its one invariant: a resource
+//! is in the backlog exactly when its search rows are missing. `index::insert_created`
+//! adds it when told to defer them, `index::write_deferred` writes them and removes it in
+//! one transaction, and `index::clear` (any change or deletion) removes it.
+
+use diesel::prelude::*;
+
+use super::conn::{Conn, on_conn};
+use super::error::StorageError;
+use super::schema::{current_resources, index_backlog};
+use super::versions::CurrentRow;
+
+/// The resource types whose search rows may be deferred: the AuditEvents of reads and
+/// searches. A search of any other type never reads the backlog.
+pub const DEFERRABLE_TYPES: [&str; 1] = ["AuditEvent"];
+
+#[derive(Insertable)]
+#[diesel(table_name = index_backlog)]
+pub(super) struct BacklogRow<'a> {
+    pub(super) res_type: &'a str,
+    pub(super) res_id: &'a str,
+}
+
+#[cfg(feature = "sqlite")]
+mod sqlite_rows {
+    //! How a backlog row inserts itself on SQLite (`sqlite_insert`).
+    use super::BacklogRow;
+    use crate::storage::sqlite_insert::sqlite_insert;
+
+    sqlite_insert!(BacklogRow => index_backlog: res_type, res_id);
+}
+
+/// At most `limit` resources of the backlog, in key order (for server-assigned ids, the
+/// order they were created), with their current version.
+pub fn pending(conn: &mut Conn<'_>, limit: i64) -> Result<Vec<CurrentRow>, StorageError> {
+    Ok(on_conn!(conn, c => {
+        index_backlog::table
+            .inner_join(
+                current_resources::table.on(current_resources::res_type
+                    .eq(index_backlog::res_type)
+                    .and(current_resources::res_id.eq(index_backlog::res_id))),
+            )
+            .order((index_backlog::res_type, index_backlog::res_id))
+            .limit(limit)
+            .select(CurrentRow::as_select())
+            .load(c)
+    })?)
+}
+
+/// Whether the backlog holds anything.
+pub fn is_empty(conn: &mut Conn<'_>) -> Result<bool, StorageError> {
+    let any: Option<String> = on_conn!(conn, c => index_backlog::table
+        .select(index_backlog::res_id)
+        .first(c)
+        .optional())?;
+    Ok(any.is_none())
+}
+
+/// How many resources the backlog holds.
+pub fn size(conn: &mut Conn<'_>) -> Result<i64, StorageError> {
+    Ok(on_conn!(conn, c => index_backlog::table.count().get_result(c))?)
+}
+
+/// Removes `res_type/res_id` from the backlog; whether it was there.
+pub(super) fn take(
+    conn: &mut Conn<'_>,
+    res_type: &str,
+    res_id: &str,
+) -> Result<bool, StorageError> {
+    let rows = index_backlog::table
+        .filter(index_backlog::res_type.eq(res_type))
+        .filter(index_backlog::res_id.eq(res_id));
+    let removed = on_conn!(conn, c => diesel::delete(rows).execute(c))?;
+    Ok(removed > 0)
+}

@@ -1,0 +1,243 @@
+//! Deferred search rows (`interaction::deferred_index`): the AuditEvents of reads and
+//! searches are stored before the answer without their search rows, which the indexer
+//! thread writes later; a search that may read them writes them first, a resource still
+//! waiting is no match of any search, and a change, a deletion or `carnet reindex` takes it
+//! out of the backlog, so its rows are never written twice.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use carnet::audit::{AccessAction, AccessEvent, AccessOutcome};
+use carnet::interaction::audit_trail::flush;
+use carnet::interaction::create::{CreateOutcome, create};
+use carnet::interaction::search::{SearchScope, search};
+use carnet::interaction::{deferred_index, reindex, update};
+use carnet::search::query::{Handling, parse_search};
+use carnet::search::query_string::parse_pairs;
+use carnet::storage::index::row_counts;
+use carnet::storage::index_backlog;
+use carnet::storage::search::{AccessFilter, PagePosition, PageRequest};
+
+use crate::common::{TestApp, each_backend};
+use crate::concurrency::context;
+
+/// Stores, as the audit of a read, one AuditEvent naming `patient`; returns nothing: its
+/// id is found through the backlog.
+fn audit_read_of(t: &TestApp, patient: &str) {
+    let ctx = context();
+    ctx.audit.push(AccessEvent {
+        action: AccessAction::Read,
+        outcome: AccessOutcome::Granted,
+        patients: vec![patient.into()],
+        resources: vec![format!("Patient/{patient}")],
+        query: None,
+        reasons: Vec::new(),
+        break_glass: false,
+    });
+    flush(&t.services, &ctx).unwrap();
+}
+
+fn put_patient(t: &TestApp, id: &str) {
+    update::update(
+        &t.services,
+        &context(),
+        "Patient",
+        id,
+        json!({"resourceType": "Patient", "id": id}),
+        None,
+    )
+    .unwrap();
+}
+
+/// The ids of the AuditEvents waiting for their search rows.
+fn backlog(t: &TestApp) -> Vec<String> {
+    t.services
+        .store
+        .read(|conn| index_backlog::pending(conn, 1000))
+        .unwrap()
+        .into_iter()
+        .map(|row| {
+            assert_eq!(row.res_type, "AuditEvent");
+            row.res_id
+        })
+        .collect()
+}
+
+/// `[string, token, reference, date]` search rows of `AuditEvent/id`.
+fn rows_of(t: &TestApp, id: &str) -> [i64; 4] {
+    t.services
+        .store
+        .read(|conn| row_counts(conn, "AuditEvent", id))
+        .unwrap()
+}
+
+/// The ids of the AuditEvents an interaction search of `query` finds.
+fn searched(t: &TestApp, query: &str) -> Vec<String> {
+    let found = search(
+        &t.services,
+        &context(),
+        SearchScope {
+            type_name: Some("AuditEvent"),
+            patient_compartment: None,
+            everything: false,
+        },
+        &parse_pairs(query),
+        Handling::Strict,
+    )
+    .unwrap();
+    found.matches.into_iter().map(|m| m.id).collect()
+}
+
+/// The ids the search SQL alone (no catch-up before it) finds for `AuditEvent?query`.
+fn found_by_sql(t: &TestApp, query: &str) -> Vec<String> {
+    let parsed = parse_search(
+        &t.services.registry,
+        Some("AuditEvent"),
+        &parse_pairs(query),
+        Handling::Strict,
+    )
+    .unwrap();
+    let page = PageRequest {
+        position: PagePosition::Offset(0),
+        count: 100,
+        with_total: true,
+        first_read: None,
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    t.services
+        .store
+        .read(|conn| {
+            carnet::storage::search::search(conn, &parsed, &AccessFilter::default(), page, now)
+        })
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|row| row.res_id)
+        .collect()
+}
+
+#[actix_rt::test]
+async fn a_search_writes_the_deferred_rows_it_may_read_first() {
+    each_backend(|t| async move {
+        put_patient(&t, "p1");
+        let before = backlog(&t);
+        audit_read_of(&t, "p1");
+        let waiting: Vec<String> = backlog(&t)
+            .into_iter()
+            .filter(|id| !before.contains(id))
+            .collect();
+        assert_eq!(waiting.len(), 1, "the read's AuditEvent waits for its rows");
+        let event = waiting[0].clone();
+        assert_eq!(rows_of(&t, &event), [0, 0, 0, 0], "no search rows yet");
+
+        // Waiting, it is no match, even of a search its stored version alone would answer.
+        assert!(!found_by_sql(&t, "_lastUpdated=gt2000").contains(&event));
+        assert!(!found_by_sql(&t, "patient:missing=true").contains(&event));
+
+        // A search of another type leaves the backlog alone.
+        search(
+            &t.services,
+            &context(),
+            SearchScope {
+                type_name: Some("Patient"),
+                patient_compartment: None,
+                everything: false,
+            },
+            &parse_pairs("_id=p1"),
+            Handling::Strict,
+        )
+        .unwrap();
+        assert!(backlog(&t).contains(&event));
+
+        // A search of AuditEvents writes them all first, and finds it by its values.
+        let queued = backlog(&t);
+        assert!(
+            queued.len() >= 2,
+            "the read and the Patient search: {queued:?}"
+        );
+        assert_eq!(
+            searched(&t, "patient=Patient/p1&subtype=read"),
+            vec![event.clone()]
+        );
+        let left = backlog(&t);
+        assert!(queued.iter().all(|id| !left.contains(id)), "{left:?}");
+        let [strings, tokens, references, dates] = rows_of(&t, &event);
+        assert!(
+            tokens > 0 && references > 0 && dates == 1,
+            "{strings} {tokens} {references}"
+        );
+        assert!(found_by_sql(&t, "_lastUpdated=gt2000").contains(&event));
+        assert!(!found_by_sql(&t, "patient:missing=true").contains(&event));
+    })
+    .await;
+}
+
+#[actix_rt::test]
+async fn a_conditional_write_matches_audit_events_still_waiting() {
+    each_backend(|t| async move {
+        put_patient(&t, "p2");
+        audit_read_of(&t, "p2");
+        let event = backlog(&t).pop().expect("waiting");
+        let outcome = create(
+            &t.services,
+            &context(),
+            "AuditEvent",
+            json!({
+                "resourceType": "AuditEvent",
+                "type": {"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110110"},
+                "recorded": "2026-01-01T00:00:00Z",
+                "agent": [{"requestor": true, "who": {"display": "x"}}],
+                "source": {"observer": {"display": "x"}}
+            }),
+            Some("patient=Patient/p2&subtype=read"),
+        )
+        .unwrap();
+        match outcome {
+            CreateOutcome::Existing(found) => assert_eq!(found.id, event),
+            CreateOutcome::Created(created) => {
+                panic!("the waiting event was not matched: created {}", created.id)
+            }
+        }
+    })
+    .await;
+}
+
+#[actix_rt::test]
+async fn reindex_takes_resources_out_of_the_backlog_and_rows_are_written_once() {
+    each_backend(|t| async move {
+        put_patient(&t, "p3");
+        audit_read_of(&t, "p3");
+        let event = backlog(&t).pop().expect("waiting");
+        reindex::reindex(&t.services, &|_, _| {}).unwrap();
+        assert!(backlog(&t).is_empty());
+        let reindexed = rows_of(&t, &event);
+        assert!(reindexed[1] > 0, "{reindexed:?}");
+        assert_eq!(deferred_index::catch_up(&t.services).unwrap(), 0);
+        assert_eq!(rows_of(&t, &event), reindexed, "no row written twice");
+    })
+    .await;
+}
+
+#[actix_rt::test]
+async fn the_indexer_writes_the_backlog_without_any_search() {
+    each_backend(|t| async move {
+        put_patient(&t, "p4");
+        // The state starts the indexer thread (as serving does).
+        let state = t.state();
+        audit_read_of(&t, "p4");
+        let started = Instant::now();
+        while !backlog(&t).is_empty() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the indexer left {:?}",
+                backlog(&t)
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        drop(state);
+        let events = found_by_sql(&t, "patient=Patient/p4&subtype=read");
+        assert_eq!(events.len(), 1, "{events:?}");
+    })
+    .await;
+}
