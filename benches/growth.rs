@@ -97,6 +97,22 @@ fn fixed_rate(name: &str, port: u16, token: &str, rate: f64, seconds: u64, work:
     Phase::of_clients(name, started, threads)
 }
 
+/// Writes the search rows left waiting after `phase` (as the first AuditEvent search would)
+/// and reports how many there were and how long they took, as a table row.
+fn drain_backlog(services: &carnet::interaction::Services, phase: &str) -> String {
+    let waiting = services
+        .store
+        .read(carnet::storage::index_backlog::size)
+        .expect("backlog");
+    let started = Instant::now();
+    carnet::interaction::deferred_index::catch_up(services).expect("catch up");
+    let seconds = started.elapsed().as_secs_f64();
+    format!(
+        "| {phase} | {waiting} | {seconds:.2} | {:.0} |\n",
+        waiting as f64 / seconds.max(f64::MIN_POSITIVE)
+    )
+}
+
 fn grow(label: &str, database_url: &str, data_dir: &Path, sizes: &[usize], report: &mut String) {
     let seconds: u64 = std::env::var("CARNET_BENCH_SECONDS")
         .ok()
@@ -157,34 +173,43 @@ fn grow(label: &str, database_url: &str, data_dir: &Path, sizes: &[usize], repor
             );
             matches!(client.call("GET", &path, None), Ok((200, _)))
         });
+        let mut backlog_rows = String::new();
         for (what, work) in [
             ("Patient?name=…", names),
             ("DocumentReference?patient=…&type=…", documents),
         ] {
-            let phases = [
-                run_phase(
-                    &format!("{what}, 8 clients"),
-                    port,
-                    &token,
-                    8,
-                    seconds,
-                    work.clone(),
-                ),
-                fixed_rate(
-                    &format!("{what}, {rate:.0} req/s fixed rate"),
-                    port,
-                    &token,
-                    rate,
-                    seconds,
-                    work,
-                ),
-            ];
-            for phase in phases {
+            for fixed in [false, true] {
+                let phase = if fixed {
+                    fixed_rate(
+                        &format!("{what}, {rate:.0} req/s fixed rate"),
+                        port,
+                        &token,
+                        rate,
+                        seconds,
+                        work.clone(),
+                    )
+                } else {
+                    run_phase(
+                        &format!("{what}, 8 clients"),
+                        port,
+                        &token,
+                        8,
+                        seconds,
+                        work.clone(),
+                    )
+                };
                 println!("{label} {size}: {}", phase.row());
                 report.push_str(&phase.row());
                 report.push('\n');
+                let row = drain_backlog(&services, &phase.name);
+                println!("{label} {size}: deferred {row}");
+                backlog_rows.push_str(&row);
             }
         }
+        report.push_str(&format!(
+            "\nThe AuditEvents' search rows left to the deferred indexer after each phase (under load the indexer rests four times as long as each of its batches takes, until {} are waiting; each phase starts with none waiting: they are written here, as the first AuditEvent search after the phase would):\n\n| after | AuditEvents waiting | written in s | per second |\n|---|---|---|---|\n{backlog_rows}",
+            carnet::interaction::deferred_index::SOFT_LIMIT
+        ));
         let context = carnet::import::load_context(&services, "growth");
         for (res_type, pairs) in [
             ("Patient", vec![("name", "growth007"), ("_count", "20")]),

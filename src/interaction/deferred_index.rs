@@ -7,9 +7,10 @@
 //! it began, and a resource still in the backlog is not a match of any search (the search
 //! SQL leaves it out), so that no search sees an event with part of its values.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -17,39 +18,89 @@ use super::context::Services;
 use super::error::InteractionError;
 use crate::search::extract::{IndexEntry, extract};
 use crate::search::query::SearchQuery;
+use crate::storage::index::{DeferredValues, SearchRows};
 use crate::storage::index_backlog::{self, DEFERRABLE_TYPES};
 use crate::storage::versions::CurrentRow;
 use crate::storage::{Conn, StorageError, index};
 
 /// Resources whose rows one transaction of the indexer writes: small, so that the writers
 /// of requests never wait long behind it.
-const INDEXER_BATCH: i64 = 64;
+const INDEXER_BATCH: i64 = 8;
 /// Resources whose rows one transaction of a catch-up writes.
 const CATCH_UP_BATCH: i64 = 500;
 /// How often the indexer looks at the backlog when nothing wakes it (what an earlier run
 /// or another process left).
 const POLL: Duration = Duration::from_secs(1);
+/// While requests were audited within this time, the indexer is under load: it rests
+/// `RESTING` times as long as each of its batches took, so that it takes about a fifth of
+/// the writer and of a processor, and requests keep the rest.
+const QUIET: Duration = Duration::from_millis(100);
+const RESTING: u32 = 4;
+/// Backlog beyond which the indexer writes without resting.
+pub const SOFT_LIMIT: i64 = 40_000;
+/// Backlog beyond which new AuditEvents get their search rows at once, as other resources
+/// do: the backlog, and the time a catch-up may take, stay bounded.
+const HARD_LIMIT: i64 = 120_000;
 
-/// What the writers of deferred rows share: one of them writes at a time, and the indexer
-/// is woken when there is work.
+/// What the writers of deferred rows share: one of them writes at a time, the indexer is
+/// woken when there is work, and how much is waiting (as this process counted it).
 #[derive(Debug, Default)]
 pub struct DeferredIndex {
     turn: Mutex<()>,
     signal: Mutex<Signal>,
     changed: Condvar,
+    /// Resources this process added to the backlog and that are not known written.
+    waiting: AtomicI64,
 }
 
 #[derive(Debug, Default)]
 struct Signal {
     woken: bool,
     stopped: bool,
+    /// When resources were last added.
+    last_added: Option<Instant>,
 }
 
 impl DeferredIndex {
-    /// Tells the indexer that the backlog grew.
-    pub fn wake(&self) {
-        self.signal().woken = true;
+    /// Tells the indexer that about `count` resources joined the backlog.
+    pub fn added(&self, count: usize) {
+        self.waiting
+            .fetch_add(i64::try_from(count).unwrap_or(i64::MAX), Ordering::Relaxed);
+        let mut signal = self.signal();
+        signal.woken = true;
+        signal.last_added = Some(Instant::now());
+        drop(signal);
         self.changed.notify_all();
+    }
+
+    /// Whether new AuditEvents may leave their search rows to the backlog: not when it
+    /// holds more than `HARD_LIMIT` resources.
+    pub fn search_rows(&self) -> SearchRows {
+        if self.waiting.load(Ordering::Relaxed) > HARD_LIMIT {
+            SearchRows::Now
+        } else {
+            SearchRows::Deferred
+        }
+    }
+
+    fn written(&self, count: usize) {
+        let count = i64::try_from(count).unwrap_or(i64::MAX);
+        // Never below zero: what an earlier process left is not counted.
+        let _ = self
+            .waiting
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
+                Some((w - count).max(0))
+            });
+    }
+
+    /// How long the indexer rests after a batch that took `took`: `RESTING` times as long
+    /// under load and below `SOFT_LIMIT`, else not at all.
+    fn rest_after(&self, took: Duration) -> Option<Duration> {
+        if self.waiting.load(Ordering::Relaxed) >= SOFT_LIMIT {
+            return None;
+        }
+        let last = self.signal().last_added?;
+        (last.elapsed() < QUIET).then(|| took * RESTING)
     }
 
     fn signal(&self) -> MutexGuard<'_, Signal> {
@@ -121,9 +172,8 @@ pub fn catch_up_in(
         if pending.is_empty() {
             return Ok(());
         }
-        for (row, entries) in pending.iter().zip(values_of(services, &pending)?) {
-            index::write_deferred(conn, &row.res_type, &row.res_id, &entries)?;
-        }
+        let values = values_of(services, &pending)?;
+        index::write_deferred(conn, &deferred_values(&pending, &values))?;
     }
 }
 
@@ -134,13 +184,27 @@ fn write_rows(services: &Services, pending: &[CurrentRow]) -> Result<usize, Inte
         return Ok(0);
     }
     let values = values_of(services, pending)?;
-    services.store.write(|conn| {
-        for (row, entries) in pending.iter().zip(&values) {
-            index::write_deferred(conn, &row.res_type, &row.res_id, entries)?;
-        }
-        Ok::<_, InteractionError>(())
-    })?;
+    let resources = deferred_values(pending, &values);
+    services
+        .store
+        .write(|conn| index::write_deferred(conn, &resources))?;
+    services.deferred_index.written(pending.len());
     Ok(pending.len())
+}
+
+/// `rows` with their `values`, as `index::write_deferred` takes them.
+fn deferred_values<'a>(
+    rows: &'a [CurrentRow],
+    values: &'a [Vec<IndexEntry>],
+) -> Vec<DeferredValues<'a>> {
+    rows.iter()
+        .zip(values)
+        .map(|(row, entries)| DeferredValues {
+            res_type: &row.res_type,
+            res_id: &row.res_id,
+            entries,
+        })
+        .collect()
 }
 
 /// The search values of each of `rows`, extracted from its current version.
@@ -187,11 +251,16 @@ impl Drop for DeferredIndexer {
     }
 }
 
-/// The indexer's loop: drain the backlog, batch by batch, each time it is woken.
+/// The indexer's loop: each time it is woken, drain the backlog batch by batch, resting
+/// between batches while requests are being audited (not beyond `SOFT_LIMIT`).
 fn run(services: &Services) {
     let index = &services.deferred_index;
     while index.wait() {
         loop {
+            if index.stopped() {
+                return;
+            }
+            let started = Instant::now();
             let batch = {
                 let _turn = index.turn();
                 services
@@ -202,8 +271,11 @@ fn run(services: &Services) {
             };
             match batch {
                 Ok(0) => break,
-                Ok(_) if index.stopped() => return,
-                Ok(_) => {}
+                Ok(_) => {
+                    if let Some(rest) = index.rest_after(started.elapsed()) {
+                        thread::sleep(rest);
+                    }
+                }
                 Err(error) => {
                     log::error!("deferred search rows not written (retried later): {error}");
                     break;

@@ -19,10 +19,11 @@ use crate::fhir::outcome::{OutcomeIssue, Severity};
 use crate::fhir::resource::set_server_fields;
 use crate::fhir::validate::validate_resource;
 use crate::search::compartment::patient_ids;
-use crate::search::extract::{IndexEntry, extract};
+use crate::search::extract::{IndexEntry, extract, extract_params};
 use crate::search::registry::SearchRegistry;
 use crate::storage::Conn;
 use crate::storage::index::{self, IndexRows, SearchRows};
+use crate::storage::index_backlog::DEFERRABLE_TYPES;
 use crate::storage::versions::{self, CurrentRow, NewVersion, WriteMethod};
 
 /// Validates `body` as a resource of `expected` type; returns its JSON object.
@@ -327,17 +328,30 @@ pub(crate) struct PreparedCreate {
     author: Option<String>,
     json: String,
     index: ComputedIndex,
+    /// Whether its search rows are left to `deferred_index` (then `index` holds only the
+    /// values its compartment is made of).
+    search_rows: SearchRows,
+}
+
+impl PreparedCreate {
+    /// The JSON stored.
+    pub(crate) fn json(&self) -> &str {
+        &self.json
+    }
 }
 
 /// Prepares `content` as version 1 of a new `res_type/id` written by `context`'s principal
 /// (which must be allowed to create it: the same immutability and scope checks as `save`;
-/// the principal is a system service, outside consent).
+/// the principal is a system service, outside consent). With `SearchRows::Deferred`, a
+/// resource of a deferrable type (`index_backlog::DEFERRABLE_TYPES`) gets only the values
+/// of its compartment now: `deferred_index` extracts the rest later.
 pub(crate) fn prepare_create(
     services: &Services,
     context: &RequestContext,
     res_type: &str,
     id: &str,
     mut content: Map<String, Value>,
+    search_rows: SearchRows,
 ) -> Result<PreparedCreate, InteractionError> {
     immutable::check(&context.principal, res_type, WriteMethod::Create, false)?;
     let next = NextVersion {
@@ -353,7 +367,19 @@ pub(crate) fn prepare_create(
         InteractionError::invalid(format!("the resource cannot be serialised: {e}"))
     })?;
     let author = context.principal.subject.reference();
-    let entries = extract(&services.registry, res_type, &value);
+    let search_rows = match search_rows {
+        SearchRows::Deferred if DEFERRABLE_TYPES.contains(&res_type) => SearchRows::Deferred,
+        _ => SearchRows::Now,
+    };
+    let entries = match search_rows {
+        SearchRows::Now => extract(&services.registry, res_type, &value),
+        SearchRows::Deferred => extract_params(
+            &services.registry,
+            res_type,
+            &value,
+            services.registry.patient_compartment_params(res_type),
+        ),
+    };
     let index = ComputedIndex::of(services, res_type, id, &value, author.as_deref(), entries);
     Ok(PreparedCreate {
         res_type: res_type.to_owned(),
@@ -362,16 +388,16 @@ pub(crate) fn prepare_create(
         author,
         json,
         index,
+        search_rows,
     })
 }
 
 /// Stores prepared resources inside the caller's transaction: their versions, current
 /// rows and index rows (on PostgreSQL, each table's rows of them all in one statement),
-/// their search rows now or later (`search_rows`, see `deferred_index`).
+/// their search rows now or later (as prepared, see `deferred_index`).
 pub(crate) fn insert_prepared(
     conn: &mut Conn<'_>,
     prepared: &[PreparedCreate],
-    search_rows: SearchRows,
 ) -> Result<(), InteractionError> {
     let created: Vec<NewVersion<'_>> = prepared
         .iter()
@@ -391,12 +417,18 @@ pub(crate) fn insert_prepared(
         .iter()
         .map(|prepared| prepared.index.rows(prepared.last_updated))
         .collect();
-    let indexed: Vec<(&str, &str, &_)> = prepared
-        .iter()
-        .zip(&rows)
-        .map(|(prepared, rows)| (prepared.res_type.as_str(), prepared.id.as_str(), rows))
-        .collect();
-    Ok(index::insert_created(conn, &indexed, search_rows)?)
+    for search_rows in [SearchRows::Now, SearchRows::Deferred] {
+        let indexed: Vec<(&str, &str, &_)> = prepared
+            .iter()
+            .zip(&rows)
+            .filter(|(prepared, _)| prepared.search_rows == search_rows)
+            .map(|(prepared, rows)| (prepared.res_type.as_str(), prepared.id.as_str(), rows))
+            .collect();
+        if !indexed.is_empty() {
+            index::insert_created(conn, &indexed, search_rows)?;
+        }
+    }
+    Ok(())
 }
 
 /// Records the deletion of the live resource `current` as a new version; returns it.

@@ -42,7 +42,7 @@ pub fn patient_ids(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::extract::extract;
+    use crate::search::extract::{extract, extract_params};
     use serde_json::json;
 
     #[test]
@@ -60,5 +60,35 @@ mod tests {
         let practitioner = json!({"resourceType": "Practitioner", "id": "d"});
         let entries = extract(&registry, "Practitioner", &practitioner);
         assert!(patient_ids(&registry, "Practitioner", "d", &entries).is_empty());
+    }
+
+    #[test]
+    fn the_compartment_params_alone_give_the_same_compartment() {
+        let registry = SearchRegistry::r4().expect("registry");
+        // The AuditEvent of a search (BALP Query) for one patient, as `audit::balp` writes it.
+        let audit = json!({"resourceType": "AuditEvent",
+            "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest"},
+            "subtype": [{"system": "http://hl7.org/fhir/restful-interaction", "code": "search"}],
+            "action": "E", "recorded": "2026-11-30T04:21:09.005Z", "outcome": "0",
+            "agent": [{"who": {"reference": "Practitioner/d"}, "requestor": true}],
+            "source": {"observer": {"display": "carnet"}},
+            "entity": [
+                {"what": {"reference": "Patient/p1"}, "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1"}},
+                {"what": {"reference": "Patient/p1/_history/3"}, "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "4"}},
+                {"what": {"reference": "Consent/c1"}}]});
+        let params = registry.patient_compartment_params("AuditEvent");
+        assert!(!params.is_empty());
+        let some = extract_params(&registry, "AuditEvent", &audit, params);
+        let all = extract(&registry, "AuditEvent", &audit);
+        assert!(some.len() < all.len(), "{some:?}");
+        assert!(some.iter().all(|e| params.iter().any(|p| p == e.param())));
+        assert_eq!(
+            patient_ids(&registry, "AuditEvent", "a1", &some),
+            patient_ids(&registry, "AuditEvent", "a1", &all)
+        );
+        assert_eq!(
+            patient_ids(&registry, "AuditEvent", "a1", &some),
+            vec!["p1"]
+        );
     }
 }

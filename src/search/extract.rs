@@ -166,21 +166,36 @@ pub fn extract_with_issues(
     resource_type: &str,
     resource: &Value,
 ) -> (Vec<IndexEntry>, Vec<ExtractIssue>) {
-    run(registry, resource_type, resource, false)
+    run(registry, resource_type, resource, false, None)
 }
 
-/// Extraction; `all_issues` also reports the values skipped as not applicable.
+/// The index entries of `resource` for the parameters `codes` only (no `_text` or
+/// `_content` words): what a caller needs of a resource whose other search rows are
+/// written later (its patient compartment).
+pub fn extract_params(
+    registry: &SearchRegistry,
+    resource_type: &str,
+    resource: &Value,
+    codes: &[String],
+) -> Vec<IndexEntry> {
+    run(registry, resource_type, resource, false, Some(codes)).0
+}
+
+/// Extraction; `all_issues` also reports the values skipped as not applicable; `only`
+/// limits it to those parameters (and leaves out the words of `_text` and `_content`).
 fn run(
     registry: &SearchRegistry,
     resource_type: &str,
     resource: &Value,
     all_issues: bool,
+    only: Option<&[String]>,
 ) -> (Vec<IndexEntry>, Vec<ExtractIssue>) {
     let model = registry.model();
     let mut out = Vec::new();
     let mut issues = Vec::new();
+    let wanted = |code: &str| only.is_none_or(|codes| codes.iter().any(|c| c == code));
     for def in registry.params_of(resource_type) {
-        if NOT_EXTRACTED.contains(&def.code()) {
+        if NOT_EXTRACTED.contains(&def.code()) || !wanted(def.code()) {
             continue;
         }
         let Some(expression) = def.expression().filter(|_| def.is_supported()) else {
@@ -224,7 +239,7 @@ fn run(
         ),
         ("_content", fulltext::content_words),
     ];
-    for (code, words) in texts {
+    for (code, words) in texts.into_iter().filter(|_| only.is_none()) {
         let indexed = registry
             .param(resource_type, code)
             .is_some_and(SearchParamDef::is_supported);

@@ -4,6 +4,8 @@
 //! are replaced in the transaction that writes the version, and cleared on deletion, so
 //! search (and the consent filter) are joins on what is current.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use diesel::prelude::*;
 
 #[cfg(feature = "postgres")]
@@ -547,28 +549,54 @@ fn insert_backlog(conn: &mut Conn<'_>, rows: &[BacklogRow<'_>]) -> Result<(), St
     Ok(())
 }
 
-/// Writes the deferred search rows of `res_type/res_id` from `entries` (its values, as
-/// extracted from its current version) and removes it from the backlog, when it is still
-/// there; whether it was (a resource changed or deleted meanwhile left the backlog, and its
-/// rows are those of its change).
+/// The search values of one resource whose rows were deferred, as extracted from its
+/// current version.
+pub struct DeferredValues<'a> {
+    pub res_type: &'a str,
+    pub res_id: &'a str,
+    pub entries: &'a [IndexEntry],
+}
+
+/// Writes the deferred search rows of `resources` and removes them from the backlog, those
+/// still there (a resource changed or deleted meanwhile left it, and its rows are those of
+/// its change); returns how many were written. One statement per table on PostgreSQL.
 pub fn write_deferred(
     conn: &mut Conn<'_>,
-    res_type: &str,
-    res_id: &str,
-    entries: &[IndexEntry],
-) -> Result<bool, StorageError> {
-    if !index_backlog::take(conn, res_type, res_id)? {
-        return Ok(false);
+    resources: &[DeferredValues<'_>],
+) -> Result<usize, StorageError> {
+    let mut by_type: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for resource in resources {
+        by_type
+            .entry(resource.res_type)
+            .or_default()
+            .push(resource.res_id);
     }
-    let index = IndexRows {
-        entries,
-        patients: &[],
-        labels: &[],
-        version_time: 0,
-        facts: &[],
-    };
-    insert_all(conn, &all_rows(res_type, res_id, &index, &[]).search_only())?;
-    Ok(true)
+    let mut taken: BTreeSet<(String, String)> = BTreeSet::new();
+    for (res_type, ids) in by_type {
+        for id in index_backlog::take(conn, res_type, &ids)? {
+            taken.insert((res_type.to_owned(), id));
+        }
+    }
+    let indexes: Vec<(&DeferredValues<'_>, IndexRows<'_>)> = resources
+        .iter()
+        .filter(|r| taken.contains(&(r.res_type.to_owned(), r.res_id.to_owned())))
+        .map(|r| {
+            let index = IndexRows {
+                entries: r.entries,
+                patients: &[],
+                labels: &[],
+                version_time: 0,
+                facts: &[],
+            };
+            (r, index)
+        })
+        .collect();
+    let mut all = AllRows::default();
+    for (resource, index) in &indexes {
+        all.append(all_rows(resource.res_type, resource.res_id, index, &[]).search_only());
+    }
+    insert_all(conn, &all)?;
+    Ok(indexes.len())
 }
 
 /// Inserts `all`: one cached statement per row on SQLite, multi-row statements sent as

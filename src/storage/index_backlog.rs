@@ -62,15 +62,17 @@ pub fn size(conn: &mut Conn<'_>) -> Result<i64, StorageError> {
     Ok(on_conn!(conn, c => index_backlog::table.count().get_result(c))?)
 }
 
-/// Removes `res_type/res_id` from the backlog; whether it was there.
+/// Removes the resources `ids` of `res_type` from the backlog; returns those that were
+/// there (one statement).
 pub(super) fn take(
     conn: &mut Conn<'_>,
     res_type: &str,
-    res_id: &str,
-) -> Result<bool, StorageError> {
+    ids: &[&str],
+) -> Result<Vec<String>, StorageError> {
     let rows = index_backlog::table
         .filter(index_backlog::res_type.eq(res_type))
-        .filter(index_backlog::res_id.eq(res_id));
-    let removed = on_conn!(conn, c => diesel::delete(rows).execute(c))?;
-    Ok(removed > 0)
+        .filter(index_backlog::res_id.eq_any(ids));
+    Ok(on_conn!(conn, c => diesel::delete(rows)
+        .returning(index_backlog::res_id)
+        .get_results(c))?)
 }

@@ -28,7 +28,6 @@ use crate::audit::{AccessEvent, AuditSink};
 use crate::auth::{Principal, PurposeOfUse, Subject};
 use crate::fhir::ids::ResourceId;
 use crate::storage::Conn;
-use crate::storage::index::SearchRows;
 use crate::storage::versions::WriteMethod;
 
 /// The name of the audit service, as the author of the AuditEvents it stores.
@@ -68,7 +67,7 @@ pub fn flush(services: &Services, context: &RequestContext) -> Result<(), Intera
             })
         })
         .map(|()| {
-            services.deferred_index.wake();
+            services.deferred_index.added(events.len());
             services.known_accesses.remember(stored);
         })
         .inspect_err(|error| {
@@ -80,10 +79,8 @@ pub fn flush(services: &Services, context: &RequestContext) -> Result<(), Intera
         })
 }
 
-/// An AuditEvent ready to store: its JSON (kept for the rare case where it must be
-/// labelled, see `hiding_labels`) and its rows, computed outside any transaction.
+/// An AuditEvent ready to store: its JSON and its rows, computed outside any transaction.
 struct PendingAudit {
-    audit: Map<String, Value>,
     prepared: PreparedCreate,
 }
 
@@ -112,14 +109,21 @@ fn prepare_events(
         recorded_millis: context.now_millis,
     };
     let service = service_context(SERVICE, &context.request_id, context.now_millis);
+    let search_rows = services.deferred_index.search_rows();
     events
         .iter()
         .map(|event| {
             let audit = access_event(event, &request);
             let id = ResourceId::generate();
-            let prepared =
-                prepare_create(services, &service, "AuditEvent", id.as_str(), audit.clone())?;
-            Ok(PendingAudit { audit, prepared })
+            let prepared = prepare_create(
+                services,
+                &service,
+                "AuditEvent",
+                id.as_str(),
+                audit,
+                search_rows,
+            )?;
+            Ok(PendingAudit { prepared })
         })
         .collect()
 }
@@ -135,17 +139,15 @@ fn store_events(
 ) -> Result<(), InteractionError> {
     let hiding = hiding_labels(conn, events)?;
     let mut plain = Vec::with_capacity(pending.len());
-    for (
-        PendingAudit {
-            mut audit,
-            prepared,
-        },
-        labels,
-    ) in pending.into_iter().zip(hiding)
-    {
+    for (PendingAudit { prepared }, labels) in pending.into_iter().zip(hiding) {
         if labels.is_empty() {
             plain.push(prepared);
         } else {
+            // Rare: stored anew (another id) with the labels, all rows now.
+            let mut audit: Map<String, Value> =
+                serde_json::from_str(prepared.json()).map_err(|e| {
+                    crate::storage::StorageError::Corrupt(format!("a prepared AuditEvent: {e}"))
+                })?;
             label(&mut audit, &labels);
             save_audit_event(
                 conn,
@@ -157,7 +159,7 @@ fn store_events(
             )?;
         }
     }
-    insert_prepared(conn, &plain, SearchRows::Deferred)?;
+    insert_prepared(conn, &plain)?;
     notify::notify_patients(
         conn,
         context,
@@ -323,7 +325,8 @@ pub(crate) fn write_audited_then<T>(
         },
         visible,
     );
-    services.deferred_index.wake();
+    // Usually the one event of the write (the count only paces the indexer).
+    services.deferred_index.added(1);
     outcome
 }
 
