@@ -429,6 +429,14 @@ impl<'a> AllRows<'a> {
 /// Deletes the rows of `res_type/res_id` from every index table, and the resource from the
 /// backlog of deferred search rows (on PostgreSQL, in one statement).
 pub fn clear(conn: &mut Conn<'_>, res_type: &str, res_id: &str) -> Result<(), StorageError> {
+    // Out of the backlog first, in a statement of its own: on PostgreSQL a concurrent
+    // `write_deferred` that took it first holds its row until it commits, and the rows it
+    // wrote are then seen, and deleted, by the statements below; one that comes later finds
+    // it gone and writes nothing. (One statement would read the rows as they were when it
+    // began.)
+    if index_backlog::DEFERRABLE_TYPES.contains(&res_type) {
+        index_backlog::take(conn, res_type, &[res_id])?;
+    }
     match &mut conn.link {
         #[cfg(feature = "sqlite")]
         Link::Sqlite(connection) => {
@@ -442,7 +450,6 @@ pub fn clear(conn: &mut Conn<'_>, res_type: &str, res_id: &str) -> Result<(), St
                 }};
             }
             every_index_table!(delete_from);
-            delete_from!(index_backlog_table);
         }
         #[cfg(feature = "postgres")]
         Link::Postgres(connection) => {
@@ -457,7 +464,6 @@ pub fn clear(conn: &mut Conn<'_>, res_type: &str, res_id: &str) -> Result<(), St
                 }};
             }
             every_index_table!(delete_from);
-            delete_from!(index_backlog_table);
             combined.send(c)?;
         }
     }

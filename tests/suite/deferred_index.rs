@@ -100,7 +100,7 @@ fn found_by_sql(t: &TestApp, query: &str) -> Vec<String> {
     .unwrap();
     let page = PageRequest {
         position: PagePosition::Offset(0),
-        count: 100,
+        count: 1000,
         with_total: true,
         first_read: None,
     };
@@ -238,6 +238,31 @@ async fn the_indexer_writes_the_backlog_without_any_search() {
         drop(state);
         let events = found_by_sql(&t, "patient=Patient/p4&subtype=read");
         assert_eq!(events.len(), 1, "{events:?}");
+    })
+    .await;
+}
+
+#[actix_rt::test]
+async fn reindex_and_the_indexer_at_the_same_time_write_each_row_once() {
+    each_backend(|t| async move {
+        put_patient(&t, "p5");
+        for _ in 0..3 {
+            for _ in 0..60 {
+                audit_read_of(&t, "p5");
+            }
+            let services = t.services.clone();
+            let indexer = std::thread::spawn(move || deferred_index::catch_up(&services));
+            reindex::reindex(&t.services, &|_, _| {}).expect("reindex");
+            indexer.join().expect("indexer").expect("catch-up");
+            assert!(backlog(&t).is_empty());
+        }
+        // Each event once: the same rows as any other read of p5.
+        let counts: Vec<[i64; 4]> = found_by_sql(&t, "patient=Patient/p5&subtype=read")
+            .iter()
+            .map(|id| rows_of(&t, id))
+            .collect();
+        assert_eq!(counts.len(), 180);
+        assert!(counts.iter().all(|c| *c == counts[0]), "{counts:?}");
     })
     .await;
 }
