@@ -284,3 +284,36 @@ fn run(services: &Services) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_indexer_rests_under_load_until_the_soft_limit() {
+        let index = DeferredIndex::default();
+        let took = Duration::from_millis(2);
+        // Nothing audited yet: no load, no rest.
+        assert_eq!(index.rest_after(took), None);
+        index.added(20);
+        assert_eq!(index.rest_after(took), Some(took * RESTING));
+        // Beyond the soft limit it writes without resting.
+        index.added(usize::try_from(SOFT_LIMIT).expect("small"));
+        assert_eq!(index.rest_after(took), None);
+        index.written(usize::try_from(SOFT_LIMIT).expect("small"));
+        assert_eq!(index.rest_after(took), Some(took * RESTING));
+    }
+
+    #[test]
+    fn beyond_the_hard_limit_new_events_are_indexed_at_once() {
+        let index = DeferredIndex::default();
+        assert_eq!(index.search_rows(), SearchRows::Deferred);
+        index.added(usize::try_from(HARD_LIMIT).expect("small") + 1);
+        assert_eq!(index.search_rows(), SearchRows::Now);
+        // Never counted below zero: what an earlier process left is not known here.
+        index.written(usize::try_from(HARD_LIMIT).expect("small") * 3);
+        assert_eq!(index.search_rows(), SearchRows::Deferred);
+        index.added(usize::try_from(HARD_LIMIT).expect("small"));
+        assert_eq!(index.search_rows(), SearchRows::Deferred);
+    }
+}
