@@ -136,10 +136,15 @@ impl DeferredIndex {
 
 /// Writes the deferred search rows before `query` runs, if it may read some.
 pub fn catch_up_for(services: &Services, query: &SearchQuery) -> Result<(), InteractionError> {
-    if DEFERRABLE_TYPES.iter().any(|t| query.may_read_index_of(t)) {
+    if reads_deferred_rows(query) {
         catch_up(services)?;
     }
     Ok(())
+}
+
+/// Whether `query` may read the search rows of a deferrable type.
+fn reads_deferred_rows(query: &SearchQuery) -> bool {
+    DEFERRABLE_TYPES.iter().any(|t| query.may_read_index_of(t))
 }
 
 /// Writes every deferred search row stored before this call; returns how many resources'.
@@ -164,7 +169,7 @@ pub fn catch_up_in(
     services: &Services,
     query: &SearchQuery,
 ) -> Result<(), InteractionError> {
-    if !DEFERRABLE_TYPES.iter().any(|t| query.may_read_index_of(t)) {
+    if !reads_deferred_rows(query) {
         return Ok(());
     }
     loop {

@@ -394,11 +394,12 @@ pub(crate) fn prepare_create(
 
 /// Stores prepared resources inside the caller's transaction: their versions, current
 /// rows and index rows (on PostgreSQL, each table's rows of them all in one statement),
-/// their search rows now or later (as prepared, see `deferred_index`).
+/// their search rows now or later (as prepared, see `deferred_index`); returns how many
+/// were left to the backlog.
 pub(crate) fn insert_prepared(
     conn: &mut Conn<'_>,
     prepared: &[PreparedCreate],
-) -> Result<(), InteractionError> {
+) -> Result<usize, InteractionError> {
     let created: Vec<NewVersion<'_>> = prepared
         .iter()
         .map(|prepared| NewVersion {
@@ -417,6 +418,7 @@ pub(crate) fn insert_prepared(
         .iter()
         .map(|prepared| prepared.index.rows(prepared.last_updated))
         .collect();
+    let mut deferred = 0;
     for search_rows in [SearchRows::Now, SearchRows::Deferred] {
         let indexed: Vec<(&str, &str, &_)> = prepared
             .iter()
@@ -427,8 +429,11 @@ pub(crate) fn insert_prepared(
         if !indexed.is_empty() {
             index::insert_created(conn, &indexed, search_rows)?;
         }
+        if search_rows == SearchRows::Deferred {
+            deferred = indexed.len();
+        }
     }
-    Ok(())
+    Ok(deferred)
 }
 
 /// Records the deletion of the live resource `current` as a new version; returns it.

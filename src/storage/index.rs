@@ -426,8 +426,8 @@ impl<'a> AllRows<'a> {
     }
 }
 
-/// Deletes the rows of `res_type/res_id` from every index table, and the resource from the
-/// backlog of deferred search rows (on PostgreSQL, in one statement).
+/// Removes `res_type/res_id` from the backlog of deferred search rows, then deletes its
+/// rows from every index table (on PostgreSQL, in one statement).
 pub fn clear(conn: &mut Conn<'_>, res_type: &str, res_id: &str) -> Result<(), StorageError> {
     // Out of the backlog first, in a statement of its own: on PostgreSQL a concurrent
     // `write_deferred` that took it first holds its row until it commits, and the rows it
@@ -577,15 +577,18 @@ pub fn write_deferred(
             .or_default()
             .push(resource.res_id);
     }
-    let mut taken: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut taken: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for (res_type, ids) in by_type {
-        for id in index_backlog::take(conn, res_type, &ids)? {
-            taken.insert((res_type.to_owned(), id));
-        }
+        let ids = index_backlog::take(conn, res_type, &ids)?;
+        taken.insert(res_type, ids.into_iter().collect());
     }
     let indexes: Vec<(&DeferredValues<'_>, IndexRows<'_>)> = resources
         .iter()
-        .filter(|r| taken.contains(&(r.res_type.to_owned(), r.res_id.to_owned())))
+        .filter(|r| {
+            taken
+                .get(r.res_type)
+                .is_some_and(|ids| ids.contains(r.res_id))
+        })
         .map(|r| {
             let index = IndexRows {
                 entries: r.entries,

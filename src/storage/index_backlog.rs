@@ -48,15 +48,6 @@ pub fn pending(conn: &mut Conn<'_>, limit: i64) -> Result<Vec<CurrentRow>, Stora
     })?)
 }
 
-/// Whether the backlog holds anything.
-pub fn is_empty(conn: &mut Conn<'_>) -> Result<bool, StorageError> {
-    let any: Option<String> = on_conn!(conn, c => index_backlog::table
-        .select(index_backlog::res_id)
-        .first(c)
-        .optional())?;
-    Ok(any.is_none())
-}
-
 /// How many resources the backlog holds.
 pub fn size(conn: &mut Conn<'_>) -> Result<i64, StorageError> {
     Ok(on_conn!(conn, c => index_backlog::table.count().get_result(c))?)

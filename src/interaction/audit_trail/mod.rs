@@ -42,6 +42,15 @@ pub fn record_in(
     services: &Services,
     context: &RequestContext,
 ) -> Result<(), InteractionError> {
+    record(conn, services, context).map(drop)
+}
+
+/// `record_in`; returns how many AuditEvents it left to the backlog of deferred search rows.
+fn record(
+    conn: &mut Conn<'_>,
+    services: &Services,
+    context: &RequestContext,
+) -> Result<usize, InteractionError> {
     let events = context.audit.take();
     let prepared = prepare_events(services, context, &events)?;
     // The caller commits: what this stores is not known to be stored yet.
@@ -66,8 +75,8 @@ pub fn flush(services: &Services, context: &RequestContext) -> Result<(), Intera
                 store_events(conn, services, context, &events, prepared, &mut stored)
             })
         })
-        .map(|()| {
-            services.deferred_index.added(events.len());
+        .map(|deferred| {
+            services.deferred_index.added(deferred);
             services.known_accesses.remember(stored);
         })
         .inspect_err(|error| {
@@ -79,17 +88,12 @@ pub fn flush(services: &Services, context: &RequestContext) -> Result<(), Intera
         })
 }
 
-/// An AuditEvent ready to store: its JSON and its rows, computed outside any transaction.
-struct PendingAudit {
-    prepared: PreparedCreate,
-}
-
-/// Builds the AuditEvents of `events` and their index rows.
+/// Builds the AuditEvents of `events` and their index rows, outside any transaction.
 fn prepare_events(
     services: &Services,
     context: &RequestContext,
     events: &[AccessEvent],
-) -> Result<Vec<PendingAudit>, InteractionError> {
+) -> Result<Vec<PreparedCreate>, InteractionError> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
@@ -115,31 +119,31 @@ fn prepare_events(
         .map(|event| {
             let audit = access_event(event, &request);
             let id = ResourceId::generate();
-            let prepared = prepare_create(
+            prepare_create(
                 services,
                 &service,
                 "AuditEvent",
                 id.as_str(),
                 audit,
                 search_rows,
-            )?;
-            Ok(PendingAudit { prepared })
+            )
         })
         .collect()
 }
 
-/// Stores the prepared AuditEvents of `events` and the notifications they call for.
+/// Stores the prepared AuditEvents of `events` and the notifications they call for;
+/// returns how many were left to the backlog of deferred search rows.
 fn store_events(
     conn: &mut Conn<'_>,
     services: &Services,
     context: &RequestContext,
     events: &[AccessEvent],
-    pending: Vec<PendingAudit>,
+    pending: Vec<PreparedCreate>,
     first_accesses: &mut Vec<(String, String)>,
-) -> Result<(), InteractionError> {
+) -> Result<usize, InteractionError> {
     let hiding = hiding_labels(conn, events)?;
     let mut plain = Vec::with_capacity(pending.len());
-    for (PendingAudit { prepared }, labels) in pending.into_iter().zip(hiding) {
+    for (prepared, labels) in pending.into_iter().zip(hiding) {
         if labels.is_empty() {
             plain.push(prepared);
         } else {
@@ -159,14 +163,15 @@ fn store_events(
             )?;
         }
     }
-    insert_prepared(conn, &plain)?;
+    let deferred = insert_prepared(conn, &plain)?;
     notify::notify_patients(
         conn,
         context,
         events,
         &services.known_accesses,
         first_accesses,
-    )
+    )?;
+    Ok(deferred)
 }
 
 /// Labels that hide a resource from the patient or their representative (DMP-RULES §5).
@@ -317,17 +322,16 @@ pub(crate) fn write_audited_then<T>(
     work: impl FnOnce(&mut Conn<'_>) -> Result<T, InteractionError>,
     visible: impl FnOnce(),
 ) -> Result<T, InteractionError> {
-    let outcome = services.store.write_then(
+    let (value, deferred) = services.store.write_then(
         |conn| {
             let value = work(conn)?;
-            record_in(conn, services, context)?;
-            Ok(value)
+            let deferred = record(conn, services, context)?;
+            Ok::<_, InteractionError>((value, deferred))
         },
         visible,
-    );
-    // Usually the one event of the write (the count only paces the indexer).
-    services.deferred_index.added(1);
-    outcome
+    )?;
+    services.deferred_index.added(deferred);
+    Ok(value)
 }
 
 /// Runs `work` (an interaction), then stores the access events still pending (reads,
