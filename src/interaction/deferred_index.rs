@@ -134,12 +134,48 @@ impl DeferredIndex {
     }
 }
 
-/// Writes the deferred search rows before `query` runs, if it may read some.
-pub fn catch_up_for(services: &Services, query: &SearchQuery) -> Result<(), InteractionError> {
-    if reads_deferred_rows(query) {
-        catch_up(services)?;
+/// Writes the deferred search rows before `query` runs, if it may read some: only those of
+/// the resources in the compartments of the patients the search is bound to, when it is
+/// (a compartment search of `compartment`, or `AuditEvent?patient=…`: a patient reading
+/// their trail does not wait for everyone's), else all of them.
+pub fn catch_up_for(
+    services: &Services,
+    query: &SearchQuery,
+    compartment: Option<&[String]>,
+) -> Result<(), InteractionError> {
+    if !reads_deferred_rows(query) {
+        return Ok(());
     }
-    Ok(())
+    match bounding_compartments(services, query, compartment) {
+        Some(patients) => catch_up_within(services, &patients).map(drop),
+        None => catch_up(services).map(drop),
+    }
+}
+
+/// The patients in whose compartments lies every deferrable resource `query` may read the
+/// rows of, when known: for each deferrable type it reads, it reads only the rows of its
+/// own matches, and those are in the compartment of the compartment search's patient (its
+/// SQL keeps to it), or in those the query names (`SearchQuery::compartments_bounding`).
+fn bounding_compartments(
+    services: &Services,
+    query: &SearchQuery,
+    compartment: Option<&[String]>,
+) -> Option<Vec<String>> {
+    let mut bound = Vec::new();
+    for res_type in DEFERRABLE_TYPES
+        .iter()
+        .filter(|t| query.may_read_index_of(t))
+    {
+        match compartment {
+            Some(_) if query.reads_index_of_others(res_type) => return None,
+            Some(patients) => bound.extend_from_slice(patients),
+            None => {
+                let params = services.registry.patient_compartment_params(res_type);
+                bound.extend(query.compartments_bounding(res_type, params)?);
+            }
+        }
+    }
+    Some(bound)
 }
 
 /// Whether `query` may read the search rows of a deferrable type.
@@ -149,12 +185,40 @@ fn reads_deferred_rows(query: &SearchQuery) -> bool {
 
 /// Writes every deferred search row stored before this call; returns how many resources'.
 pub fn catch_up(services: &Services) -> Result<usize, InteractionError> {
+    drain(services, |conn| {
+        index_backlog::pending(conn, CATCH_UP_BATCH)
+    })
+}
+
+/// Writes the deferred search rows, stored before this call, of the resources in the
+/// compartment of one of `patients`; returns how many resources'.
+pub fn catch_up_within(
+    services: &Services,
+    patients: &[String],
+) -> Result<usize, InteractionError> {
+    drain(services, |conn| {
+        let mut pending = Vec::new();
+        for res_type in DEFERRABLE_TYPES {
+            pending.extend(index_backlog::pending_in(
+                conn,
+                res_type,
+                patients,
+                CATCH_UP_BATCH,
+            )?);
+        }
+        Ok(pending)
+    })
+}
+
+/// Writes, batch by batch, what `next` reads from the backlog until it reads nothing.
+fn drain(
+    services: &Services,
+    next: impl Fn(&mut Conn<'_>) -> Result<Vec<CurrentRow>, StorageError>,
+) -> Result<usize, InteractionError> {
     let _turn = services.deferred_index.turn();
     let mut written = 0;
     loop {
-        let pending = services
-            .store
-            .read(|conn| index_backlog::pending(conn, CATCH_UP_BATCH))?;
+        let pending = services.store.read(|conn| next(conn))?;
         if pending.is_empty() {
             return Ok(written);
         }

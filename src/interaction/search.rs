@@ -160,7 +160,7 @@ pub fn search(
     handling: Handling,
 ) -> Result<SearchResult, InteractionError> {
     let (mut query, mut access, grants) = planned(services, context, scope, pairs, handling)?;
-    deferred_index::catch_up_for(services, &query)?;
+    deferred_index::catch_up_for(services, &query, access.patients.as_deref())?;
     let mut count = page_size(services, &query);
     query.result.count = Some(count as u32);
     let (position, first_read) = match &query.result.page {

@@ -266,3 +266,64 @@ async fn reindex_and_the_indexer_at_the_same_time_write_each_row_once() {
     })
     .await;
 }
+
+/// The ids of the AuditEvents a search of `query` in the compartment of `patient` finds.
+fn searched_in(t: &TestApp, patient: &str, query: &str) -> Vec<String> {
+    let found = search(
+        &t.services,
+        &context(),
+        SearchScope {
+            type_name: Some("AuditEvent"),
+            patient_compartment: Some(patient),
+            everything: false,
+        },
+        &parse_pairs(query),
+        Handling::Strict,
+    )
+    .unwrap();
+    found.matches.into_iter().map(|m| m.id).collect()
+}
+
+#[actix_rt::test]
+async fn a_search_bound_to_patients_writes_only_their_deferred_rows() {
+    each_backend(|t| async move {
+        put_patient(&t, "p6");
+        put_patient(&t, "p7");
+        deferred_index::catch_up(&t.services).unwrap();
+        audit_read_of(&t, "p6");
+        let of_p6 = backlog(&t);
+        audit_read_of(&t, "p7");
+        let of_p7: Vec<String> = backlog(&t)
+            .into_iter()
+            .filter(|id| !of_p6.contains(id))
+            .collect();
+        assert_eq!((of_p6.len(), of_p7.len()), (1, 1));
+
+        // p6's trail: its event is written and found; p7's still waits.
+        assert_eq!(searched(&t, "patient=Patient/p6&subtype=read"), of_p6);
+        let left = backlog(&t);
+        assert!(
+            !left.contains(&of_p6[0]) && left.contains(&of_p7[0]),
+            "{left:?}"
+        );
+        assert_eq!(rows_of(&t, &of_p7[0]), [0, 0, 0, 0]);
+
+        // A search in p7's compartment writes p7's and finds it; a later read of p6 waits.
+        audit_read_of(&t, "p6");
+        let later_p6 = backlog(&t)
+            .into_iter()
+            .find(|id| *id != of_p7[0])
+            .expect("the later read of p6");
+        assert_eq!(searched_in(&t, "p7", "subtype=read"), of_p7);
+        let left = backlog(&t);
+        assert!(
+            !left.contains(&of_p7[0]) && left.contains(&later_p6),
+            "{left:?}"
+        );
+
+        // A search bound to no patient writes everything stored before it.
+        assert_eq!(searched(&t, "subtype=read").len(), 3);
+        assert!(!backlog(&t).contains(&later_p6));
+    })
+    .await;
+}

@@ -277,3 +277,66 @@ fn the_types_whose_index_a_query_may_read() {
     let listed = reads(Some("Patient"), "_list=l1");
     assert!(!audit(&listed) && listed.may_read_index_of("List"));
 }
+
+#[test]
+fn the_compartments_an_audit_event_search_is_bound_to() {
+    let r = registry();
+    let params = r.patient_compartment_params("AuditEvent").to_vec();
+    assert_eq!(params, vec!["patient".to_owned()]);
+    let bound = |ty: Option<&str>, query: &str| -> Option<Vec<String>> {
+        parse_search(&r, ty, &parse_pairs(query), Handling::Strict)
+            .expect(query)
+            .compartments_bounding("AuditEvent", &params)
+    };
+    let ids = |ids: &[&str]| Some(ids.iter().map(|id| (*id).to_owned()).collect::<Vec<_>>());
+    // A patient's trail, by id, by typed reference, several patients (OR), any version.
+    assert_eq!(bound(Some("AuditEvent"), "patient=p1"), ids(&["p1"]));
+    assert_eq!(
+        bound(
+            Some("AuditEvent"),
+            "subtype=read&patient=Patient/p1,p2&_sort=-date"
+        ),
+        ids(&["p1", "p2"])
+    );
+    assert_eq!(
+        bound(Some("AuditEvent"), "patient=Patient/p1/_history/2"),
+        ids(&["p1"])
+    );
+    // Not bound: no patient named, a reference that is no local Patient, `:missing`,
+    // another parameter naming the patient, a system search, rows of other AuditEvents
+    // read through includes or reverse chains.
+    assert_eq!(bound(Some("AuditEvent"), "subtype=read"), None);
+    assert_eq!(
+        bound(
+            Some("AuditEvent"),
+            "patient=http://other.org/fhir/Patient/p1"
+        ),
+        None
+    );
+    assert_eq!(bound(Some("AuditEvent"), "patient:missing=false"), None);
+    assert_eq!(bound(Some("AuditEvent"), "entity=Patient/p1"), None);
+    assert_eq!(bound(None, "_type=AuditEvent&_id=1"), None);
+    assert_eq!(
+        bound(
+            Some("AuditEvent"),
+            "patient=p1&_revinclude=AuditEvent:entity"
+        ),
+        None
+    );
+    assert_eq!(bound(Some("AuditEvent"), "patient=p1&_include=*"), None);
+    assert_eq!(
+        bound(
+            Some("AuditEvent"),
+            "patient=p1&_has:AuditEvent:entity:outcome=0"
+        ),
+        None
+    );
+    // Includes of other types' rows do not unbind it.
+    assert_eq!(
+        bound(
+            Some("AuditEvent"),
+            "patient=p1&_revinclude=Provenance:target"
+        ),
+        ids(&["p1"])
+    );
+}
