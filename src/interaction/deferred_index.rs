@@ -185,9 +185,7 @@ fn reads_deferred_rows(query: &SearchQuery) -> bool {
 
 /// Writes every deferred search row stored before this call; returns how many resources'.
 pub fn catch_up(services: &Services) -> Result<usize, InteractionError> {
-    drain(services, |conn| {
-        index_backlog::pending(conn, CATCH_UP_BATCH)
-    })
+    drain(services, None)
 }
 
 /// Writes the deferred search rows, stored before this call, of the resources in the
@@ -196,34 +194,65 @@ pub fn catch_up_within(
     services: &Services,
     patients: &[String],
 ) -> Result<usize, InteractionError> {
-    drain(services, |conn| {
-        let mut pending = Vec::new();
-        for res_type in DEFERRABLE_TYPES {
-            pending.extend(index_backlog::pending_in(
-                conn,
-                res_type,
-                patients,
-                CATCH_UP_BATCH,
-            )?);
-        }
-        Ok(pending)
-    })
+    drain(services, Some(patients))
 }
 
-/// Writes, batch by batch, what `next` reads from the backlog until it reads nothing.
-fn drain(
-    services: &Services,
-    next: impl Fn(&mut Conn<'_>) -> Result<Vec<CurrentRow>, StorageError>,
-) -> Result<usize, InteractionError> {
+/// A batch of the backlog read by `drain`, with its values extracted.
+type Extracted = Result<(Vec<CurrentRow>, Vec<Vec<IndexEntry>>), InteractionError>;
+
+/// Writes the backlog (of the compartments of `patients` when given) batch by batch, in id
+/// order, until a read finds nothing after the last batch. A thread reads and extracts the
+/// next batch while this one writes the last: extraction is about half a batch's work,
+/// and the writer is shared with the requests.
+fn drain(services: &Services, patients: Option<&[String]>) -> Result<usize, InteractionError> {
     let _turn = services.deferred_index.turn();
-    let mut written = 0;
-    loop {
-        let pending = services.store.read(|conn| next(conn))?;
-        if pending.is_empty() {
-            return Ok(written);
+    let (batches, received) = std::sync::mpsc::sync_channel::<Extracted>(1);
+    thread::scope(|scope| {
+        scope.spawn(move || {
+            for res_type in DEFERRABLE_TYPES {
+                let mut after: Option<String> = None;
+                loop {
+                    let batch = services
+                        .store
+                        .read(|conn| {
+                            index_backlog::pending_after(
+                                conn,
+                                res_type,
+                                patients,
+                                after.as_deref(),
+                                CATCH_UP_BATCH,
+                            )
+                        })
+                        .map_err(InteractionError::from)
+                        .and_then(|rows| {
+                            let values = values_of(services, &rows)?;
+                            Ok((rows, values))
+                        });
+                    let last = match &batch {
+                        Ok((rows, _)) if rows.is_empty() => break,
+                        Ok((rows, _)) => rows.last().map(|row| row.res_id.clone()),
+                        Err(_) => None,
+                    };
+                    // The writer stopped (it failed): so does the reader.
+                    if batches.send(batch).is_err() || last.is_none() {
+                        return;
+                    }
+                    after = last;
+                }
+            }
+        });
+        let mut written = 0;
+        for batch in received {
+            let (rows, values) = batch?;
+            let resources = deferred_values(&rows, &values);
+            services
+                .store
+                .write(|conn| index::write_deferred(conn, &resources))?;
+            services.deferred_index.written(rows.len());
+            written += rows.len();
         }
-        written += write_rows(services, &pending)?;
-    }
+        Ok(written)
+    })
 }
 
 /// `catch_up_for` inside the caller's write transaction (a conditional write, whose search

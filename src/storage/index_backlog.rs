@@ -48,32 +48,43 @@ pub fn pending(conn: &mut Conn<'_>, limit: i64) -> Result<Vec<CurrentRow>, Stora
     })?)
 }
 
-/// `pending`, only the `res_type` resources in the compartment of one of `patients`: the
-/// ids in those compartments (by the compartment's patient index; not narrowed to
-/// `res_type` there, which SQLite's planner would take as its way in, reading every
-/// `res_type` compartment row), each looked up in the backlog.
-pub fn pending_in(
+/// At most `limit` `res_type` resources of the backlog whose id comes after `after`, in
+/// id order, with their current version; only those in the compartment of one of
+/// `patients` when given: the ids in those compartments (by the compartment's patient
+/// index; not narrowed to `res_type` there, which SQLite's planner would take as its way
+/// in, reading every `res_type` compartment row), each looked up in the backlog.
+pub fn pending_after(
     conn: &mut Conn<'_>,
     res_type: &str,
-    patients: &[String],
+    patients: Option<&[String]>,
+    after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<CurrentRow>, StorageError> {
-    let in_compartments = resource_compartment::table
-        .filter(resource_compartment::patient_id.eq_any(patients))
-        .select(resource_compartment::res_id);
     Ok(on_conn!(conn, c => {
-        index_backlog::table
+        let mut query = index_backlog::table
             .inner_join(
                 current_resources::table.on(current_resources::res_type
                     .eq(index_backlog::res_type)
                     .and(current_resources::res_id.eq(index_backlog::res_id))),
             )
             .filter(index_backlog::res_type.eq(res_type))
-            .filter(index_backlog::res_id.eq_any(in_compartments))
-            .order((index_backlog::res_type, index_backlog::res_id))
+            .order(index_backlog::res_id)
             .limit(limit)
             .select(CurrentRow::as_select())
-            .load(c)
+            .into_boxed();
+        if let Some(after) = after {
+            query = query.filter(index_backlog::res_id.gt(after));
+        }
+        if let Some(patients) = patients {
+            query = query.filter(
+                index_backlog::res_id.eq_any(
+                    resource_compartment::table
+                        .filter(resource_compartment::patient_id.eq_any(patients))
+                        .select(resource_compartment::res_id),
+                ),
+            );
+        }
+        query.load(c)
     })?)
 }
 

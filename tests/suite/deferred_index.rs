@@ -25,16 +25,23 @@ use crate::concurrency::context;
 /// Stores, as the audit of a read, one AuditEvent naming `patient`; returns nothing: its
 /// id is found through the backlog.
 fn audit_read_of(t: &TestApp, patient: &str) {
+    audit_reads_of(t, patient, 1);
+}
+
+/// `audit_read_of`, `count` times, in one flush.
+fn audit_reads_of(t: &TestApp, patient: &str, count: usize) {
     let ctx = context();
-    ctx.audit.push(AccessEvent {
-        action: AccessAction::Read,
-        outcome: AccessOutcome::Granted,
-        patients: vec![patient.into()],
-        resources: vec![format!("Patient/{patient}")],
-        query: None,
-        reasons: Vec::new(),
-        break_glass: false,
-    });
+    for _ in 0..count {
+        ctx.audit.push(AccessEvent {
+            action: AccessAction::Read,
+            outcome: AccessOutcome::Granted,
+            patients: vec![patient.into()],
+            resources: vec![format!("Patient/{patient}")],
+            query: None,
+            reasons: Vec::new(),
+            break_glass: false,
+        });
+    }
     flush(&t.services, &ctx).unwrap();
 }
 
@@ -324,6 +331,37 @@ async fn a_search_bound_to_patients_writes_only_their_deferred_rows() {
         // A search bound to no patient writes everything stored before it.
         assert_eq!(searched(&t, "subtype=read").len(), 3);
         assert!(!backlog(&t).contains(&later_p6));
+    })
+    .await;
+}
+
+#[actix_rt::test]
+async fn catch_ups_write_backlogs_larger_than_their_batches() {
+    each_backend(|t| async move {
+        put_patient(&t, "p8");
+        put_patient(&t, "p9");
+        deferred_index::catch_up(&t.services).unwrap();
+        // More than one batch of 500 for p8, a few for p9 among them.
+        audit_reads_of(&t, "p8", 300);
+        audit_reads_of(&t, "p9", 3);
+        audit_reads_of(&t, "p8", 300);
+        assert_eq!(backlog(&t).len(), 603);
+        assert_eq!(
+            deferred_index::catch_up_within(&t.services, &["p9".to_owned()]).unwrap(),
+            3
+        );
+        assert_eq!(backlog(&t).len(), 600);
+        assert_eq!(
+            deferred_index::catch_up_within(&t.services, &["p8".to_owned(), "p9".to_owned()])
+                .unwrap(),
+            600
+        );
+        assert!(backlog(&t).is_empty());
+        audit_reads_of(&t, "p9", 700);
+        assert_eq!(deferred_index::catch_up(&t.services).unwrap(), 700);
+        assert!(backlog(&t).is_empty());
+        let events = found_by_sql(&t, "patient=Patient/p9&subtype=read");
+        assert_eq!(events.len(), 703);
     })
     .await;
 }
