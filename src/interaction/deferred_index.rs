@@ -201,9 +201,9 @@ pub fn catch_up_within(
 type Extracted = Result<(Vec<CurrentRow>, Vec<Vec<IndexEntry>>), InteractionError>;
 
 /// Writes the backlog (of the compartments of `patients` when given) batch by batch, in id
-/// order, until a read finds nothing after the last batch. A thread reads and extracts the
-/// next batch while this one writes the last: extraction is about half a batch's work,
-/// and the writer is shared with the requests.
+/// order, until a read finds fewer than a batch (all of a compartment's at once, written
+/// in batches). A thread reads and extracts the next batch while this one writes the last:
+/// extraction is about half a batch's work, and the writer is shared with the requests.
 fn drain(services: &Services, patients: Option<&[String]>) -> Result<usize, InteractionError> {
     let _turn = services.deferred_index.turn();
     let (batches, received) = std::sync::mpsc::sync_channel::<Extracted>(1);
@@ -212,32 +212,39 @@ fn drain(services: &Services, patients: Option<&[String]>) -> Result<usize, Inte
             for res_type in DEFERRABLE_TYPES {
                 let mut after: Option<String> = None;
                 loop {
-                    let batch = services
-                        .store
-                        .read(|conn| {
-                            index_backlog::pending_after(
-                                conn,
-                                res_type,
-                                patients,
-                                after.as_deref(),
-                                CATCH_UP_BATCH,
-                            )
-                        })
-                        .map_err(InteractionError::from)
-                        .and_then(|rows| {
-                            let values = values_of(services, &rows)?;
-                            Ok((rows, values))
-                        });
-                    let last = match &batch {
-                        Ok((rows, _)) if rows.is_empty() => break,
-                        Ok((rows, _)) => rows.last().map(|row| row.res_id.clone()),
-                        Err(_) => None,
+                    let read = services.store.read(|conn| match patients {
+                        Some(patients) => index_backlog::pending_in(conn, res_type, patients),
+                        None => index_backlog::pending_after(
+                            conn,
+                            res_type,
+                            after.as_deref(),
+                            CATCH_UP_BATCH,
+                        ),
+                    });
+                    let mut rows = match read {
+                        Ok(rows) => rows,
+                        Err(error) => {
+                            let _ = batches.send(Err(error.into()));
+                            return;
+                        }
                     };
-                    // The writer stopped (it failed): so does the reader.
-                    if batches.send(batch).is_err() || last.is_none() {
-                        return;
+                    let complete = patients.is_some() || rows.len() < CATCH_UP_BATCH as usize;
+                    after = rows.last().map(|row| row.res_id.clone());
+                    while !rows.is_empty() {
+                        let rest = rows.split_off(rows.len().min(CATCH_UP_BATCH as usize));
+                        let batch = std::mem::replace(&mut rows, rest);
+                        let extracted = values_of(services, &batch)
+                            .map(|values| (batch, values))
+                            .map_err(InteractionError::from);
+                        let failed = extracted.is_err();
+                        // The writer stopped (it failed), or this did: the reader stops.
+                        if batches.send(extracted).is_err() || failed {
+                            return;
+                        }
                     }
-                    after = last;
+                    if complete {
+                        break;
+                    }
                 }
             }
         });

@@ -48,15 +48,11 @@ pub fn pending(conn: &mut Conn<'_>, limit: i64) -> Result<Vec<CurrentRow>, Stora
     })?)
 }
 
-/// At most `limit` `res_type` resources of the backlog whose id comes after `after`, in
-/// id order, with their current version; only those in the compartment of one of
-/// `patients` when given: the ids in those compartments (by the compartment's patient
-/// index; not narrowed to `res_type` there, which SQLite's planner would take as its way
-/// in, reading every `res_type` compartment row), each looked up in the backlog.
+/// At most `limit` `res_type` resources of the backlog whose id comes after `after`, in id
+/// order, with their current version.
 pub fn pending_after(
     conn: &mut Conn<'_>,
     res_type: &str,
-    patients: Option<&[String]>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<CurrentRow>, StorageError> {
@@ -75,17 +71,54 @@ pub fn pending_after(
         if let Some(after) = after {
             query = query.filter(index_backlog::res_id.gt(after));
         }
-        if let Some(patients) = patients {
-            query = query.filter(
-                index_backlog::res_id.eq_any(
-                    resource_compartment::table
-                        .filter(resource_compartment::patient_id.eq_any(patients))
-                        .select(resource_compartment::res_id),
-                ),
-            );
-        }
         query.load(c)
     })?)
+}
+
+/// Ids looked up in the backlog per statement.
+const IDS_PER_LOOKUP: usize = 500;
+
+/// The `res_type` resources of the backlog in the compartment of one of `patients`, in id
+/// order, with their current version. Two steps, whatever the planners think of the
+/// backlog's size: the ids in those compartments (by the compartment's patient index),
+/// then each looked up by the backlog's key. (As one statement, PostgreSQL may walk the
+/// whole backlog and look each resource up in the compartments; SQLite enters the
+/// compartments by their type when asked for it.)
+pub fn pending_in(
+    conn: &mut Conn<'_>,
+    res_type: &str,
+    patients: &[String],
+) -> Result<Vec<CurrentRow>, StorageError> {
+    let in_compartments: Vec<(String, String)> = on_conn!(conn, c => {
+        resource_compartment::table
+            .filter(resource_compartment::patient_id.eq_any(patients))
+            .select((resource_compartment::res_type, resource_compartment::res_id))
+            .load(c)
+    })?;
+    let mut ids: Vec<String> = in_compartments
+        .into_iter()
+        .filter(|(t, _)| t == res_type)
+        .map(|(_, id)| id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(IDS_PER_LOOKUP) {
+        rows.extend(on_conn!(conn, c => {
+            index_backlog::table
+                .inner_join(
+                    current_resources::table.on(current_resources::res_type
+                        .eq(index_backlog::res_type)
+                        .and(current_resources::res_id.eq(index_backlog::res_id))),
+                )
+                .filter(index_backlog::res_type.eq(res_type))
+                .filter(index_backlog::res_id.eq_any(chunk))
+                .select(CurrentRow::as_select())
+                .load::<CurrentRow>(c)
+        })?);
+    }
+    rows.sort_unstable_by(|a, b| a.res_id.cmp(&b.res_id));
+    Ok(rows)
 }
 
 /// How many resources the backlog holds.
