@@ -98,17 +98,26 @@ fn fixed_rate(name: &str, port: u16, token: &str, rate: f64, seconds: u64, work:
 }
 
 /// Writes the search rows left waiting after `phase`: first those of one patient's
-/// compartment (`g0`, whom every phase's first request names), as the first search of that
-/// patient's trail would, then all of them, as the first unbound AuditEvent search would;
-/// reports how many there were and how long each took, as a table row.
-fn drain_backlog(services: &carnet::interaction::Services, phase: &str) -> String {
+/// compartment, as the first search of that patient's trail would (`g7`, whom one more name
+/// search, `growth007`, just returned: their latest event is at the end of the backlog),
+/// then all of them, as the first unbound AuditEvent search would; reports how many there
+/// were and how long each took, as a table row.
+fn drain_backlog(
+    services: &carnet::interaction::Services,
+    port: u16,
+    token: &str,
+    phase: &str,
+) -> String {
+    let mut client = support::Client::connect(port, token).expect("client");
+    let shown = client.call("GET", "/fhir/Patient?name=growth007&_count=20", None);
+    assert!(matches!(shown, Ok((200, _))), "the search of g7");
     let waiting = services
         .store
         .read(carnet::storage::index_backlog::size)
         .expect("backlog");
     let started = Instant::now();
-    let own = carnet::interaction::deferred_index::catch_up_within(services, &["g0".to_owned()])
-        .expect("catch up g0");
+    let own = carnet::interaction::deferred_index::catch_up_within(services, &["g7".to_owned()])
+        .expect("catch up g7");
     let own_ms = started.elapsed().as_secs_f64() * 1000.0;
     let started = Instant::now();
     carnet::interaction::deferred_index::catch_up(services).expect("catch up");
@@ -207,13 +216,13 @@ fn grow(label: &str, database_url: &str, data_dir: &Path, sizes: &[usize], repor
                 println!("{label} {size}: {}", phase.row());
                 report.push_str(&phase.row());
                 report.push('\n');
-                let row = drain_backlog(&services, &phase.name);
+                let row = drain_backlog(&services, port, &token, &phase.name);
                 println!("{label} {size}: deferred {row}");
                 backlog_rows.push_str(&row);
             }
         }
         report.push_str(&format!(
-            "\nThe AuditEvents' search rows left to the deferred indexer after each phase (under load the indexer rests four times as long as each of its batches takes, until {} are waiting; each phase starts with none waiting: they are written here: first the patient g0's, as the first search of g0's trail after the phase (`AuditEvent?patient=g0`) would, then the rest, as the first AuditEvent search bound to no patient would):\n\n| after | AuditEvents waiting | g0's, written in | the rest, written in s | per second |\n|---|---|---|---|---|\n{backlog_rows}",
+            "\nThe AuditEvents' search rows left to the deferred indexer after each phase (under load the indexer rests four times as long as each of its batches takes, until {} are waiting; each phase starts with none waiting: they are written here: first those of the patient g7, whom one more name search just returned, as the first search of g7's trail (`AuditEvent?patient=g7`) would, then the rest, as the first AuditEvent search bound to no patient would):\n\n| after | AuditEvents waiting | g7's, written in | the rest, written in s | per second |\n|---|---|---|---|---|\n{backlog_rows}",
             carnet::interaction::deferred_index::SOFT_LIMIT
         ));
         let context = carnet::import::load_context(&services, "growth");
