@@ -328,9 +328,19 @@ async fn a_search_bound_to_patients_writes_only_their_deferred_rows() {
             "{left:?}"
         );
 
-        // A search bound to no patient writes everything stored before it.
-        assert_eq!(searched(&t, "subtype=read").len(), 3);
+        // In a compartment too, a search that reads other AuditEvents' rows (here, those
+        // that name its matches) writes everything first.
+        assert_eq!(
+            searched_in(&t, "p7", "subtype=read&_revinclude=AuditEvent:entity"),
+            of_p7
+        );
         assert!(!backlog(&t).contains(&later_p6));
+
+        // A search bound to no patient writes everything stored before it.
+        audit_read_of(&t, "p6");
+        let last_p6 = backlog(&t).pop().expect("the last read of p6");
+        assert_eq!(searched(&t, "subtype=read").len(), 4);
+        assert!(!backlog(&t).contains(&last_p6));
     })
     .await;
 }
