@@ -16,9 +16,7 @@ impl SearchQuery {
         };
         searched || self.reads_index_of_others(res_type)
     }
-}
 
-impl SearchQuery {
     /// Whether this query may read the search rows of `res_type` resources other than those
     /// it matches: through a chain, a reverse chain or an include.
     pub fn reads_index_of_others(&self, res_type: &str) -> bool {
