@@ -251,12 +251,7 @@ fn drain(services: &Services, patients: Option<&[String]>) -> Result<usize, Inte
         let mut written = 0;
         for batch in received {
             let (rows, values) = batch?;
-            let resources = deferred_values(&rows, &values);
-            services
-                .store
-                .write(|conn| index::write_deferred(conn, &resources))?;
-            services.deferred_index.written(rows.len());
-            written += rows.len();
+            written += write_extracted(services, &rows, &values)?;
         }
         Ok(written)
     })
@@ -289,12 +284,22 @@ fn write_rows(services: &Services, pending: &[CurrentRow]) -> Result<usize, Inte
         return Ok(0);
     }
     let values = values_of(services, pending)?;
-    let resources = deferred_values(pending, &values);
+    write_extracted(services, pending, &values)
+}
+
+/// Writes the search rows of `rows`, whose `values` are extracted, in one transaction;
+/// returns how many resources'.
+fn write_extracted(
+    services: &Services,
+    rows: &[CurrentRow],
+    values: &[Vec<IndexEntry>],
+) -> Result<usize, InteractionError> {
+    let resources = deferred_values(rows, values);
     services
         .store
         .write(|conn| index::write_deferred(conn, &resources))?;
-    services.deferred_index.written(pending.len());
-    Ok(pending.len())
+    services.deferred_index.written(rows.len());
+    Ok(rows.len())
 }
 
 /// `rows` with their `values`, as `index::write_deferred` takes them.

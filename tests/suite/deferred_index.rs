@@ -81,19 +81,7 @@ fn rows_of(t: &TestApp, id: &str) -> [i64; 4] {
 
 /// The ids of the AuditEvents an interaction search of `query` finds.
 fn searched(t: &TestApp, query: &str) -> Vec<String> {
-    let found = search(
-        &t.services,
-        &context(),
-        SearchScope {
-            type_name: Some("AuditEvent"),
-            patient_compartment: None,
-            everything: false,
-        },
-        &parse_pairs(query),
-        Handling::Strict,
-    )
-    .unwrap();
-    found.matches.into_iter().map(|m| m.id).collect()
+    search_audit_events(t, None, query)
 }
 
 /// The ids the search SQL alone (no catch-up before it) finds for `AuditEvent?query`.
@@ -276,12 +264,18 @@ async fn reindex_and_the_indexer_at_the_same_time_write_each_row_once() {
 
 /// The ids of the AuditEvents a search of `query` in the compartment of `patient` finds.
 fn searched_in(t: &TestApp, patient: &str, query: &str) -> Vec<String> {
+    search_audit_events(t, Some(patient), query)
+}
+
+/// The ids of the AuditEvents an interaction search of `query` finds, in the compartment
+/// of `patient` when given.
+fn search_audit_events(t: &TestApp, patient: Option<&str>, query: &str) -> Vec<String> {
     let found = search(
         &t.services,
         &context(),
         SearchScope {
             type_name: Some("AuditEvent"),
-            patient_compartment: Some(patient),
+            patient_compartment: patient,
             everything: false,
         },
         &parse_pairs(query),
