@@ -1,10 +1,10 @@
 //! `carnet import`: loads bundles and NDJSON files or folders through the same interactions
 //! as the REST API (validation, versions, indexes), one file per transaction, with a
 //! progress bar and a summary. A bad file is reported and skipped, never half-written.
-//! Several workers read, parse and validate files at once; their writes go in file order,
-//! each after the previous file's outcome is visible (`turns.rs`), so the result is that
-//! of loading the files one by one. On SQLite, a file ready to write is announced to the
-//! group commit, so that files in flight share commits (and fsyncs).
+//! Up to `FILES_IN_FLIGHT` workers read, parse and validate files at once; their writes go
+//! in file order, each after the previous file's outcome is visible (`turns.rs`), so the
+//! result is that of loading the files one by one. On SQLite, a file ready to write is
+//! announced to the group commit, so that files in flight share commits (and fsyncs).
 
 mod files;
 mod turns;
@@ -27,8 +27,13 @@ use turns::{Turn, Turns};
 /// One file's outcome: (resources written, batch entries failed), or why it was skipped.
 type FileOutcome = Result<(usize, usize), String>;
 
-/// Most files prepared at once (each holds its parsed bundle in memory).
-const MAX_WORKERS: usize = 4;
+/// Files in flight at once: being prepared, waiting for their turn, or written and waiting
+/// for the commit they share (each holds its parsed bundle until its write). On SQLite a
+/// worker waits for the commit that holds its file before it takes the next one, so the
+/// workers bound how many files a commit holds: with one per core (and one more), a
+/// commit held about three files, and its WAL frames (the dirty pages of the index
+/// b-trees, mostly the same pages for every file) were written for each three.
+const FILES_IN_FLIGHT: usize = 16;
 
 /// What an import did.
 #[derive(Debug, Default)]
@@ -150,10 +155,7 @@ fn import_files(
     files: &[PathBuf],
     progress: &ProgressBar,
 ) -> Vec<FileOutcome> {
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get() + 1)
-        .clamp(1, MAX_WORKERS)
-        .min(files.len());
+    let workers = FILES_IN_FLIGHT.min(files.len());
     let next_file = AtomicUsize::new(0);
     let turns = Turns::default();
     let written = AtomicUsize::new(0);
