@@ -14,10 +14,10 @@ pub(super) struct CompositeRow<'a> {
     res_type: &'a str,
     res_id: &'a str,
     param: &'a str,
-    grp: i32,
-    pos: i32,
+    pub(super) grp: i32,
+    pub(super) pos: i32,
     system: &'a str,
-    code: &'a str,
+    pub(super) code: &'a str,
     normalized: &'a str,
     exact: &'a str,
     target_type: &'a str,
@@ -51,6 +51,9 @@ pub(super) fn composite_rows<'a>(
         let IndexEntry::Composite { param, components } = entry else {
             continue;
         };
+        if components.iter().any(is_token_without_code) {
+            continue;
+        }
         grp += 1;
         for (pos, component) in components.iter().enumerate() {
             let mut row = CompositeRow {
@@ -66,6 +69,15 @@ pub(super) fn composite_rows<'a>(
         }
     }
     rows
+}
+
+/// A token component without a code (the text alone of a CodeableConcept, whose codings
+/// make values of their own): no token search names it, and `search_token` keeps no row
+/// for it either, so a composite value holding it could match no composite search. An
+/// Observation's code with a text made as many such values (each with its rows) as real
+/// ones.
+fn is_token_without_code(component: &IndexEntry) -> bool {
+    matches!(component, IndexEntry::Token { code, .. } if code.is_empty())
 }
 
 /// Puts the value of one component in the columns of its type.

@@ -686,6 +686,11 @@ fn all_rows<'a>(
         .sort_by(|a, b| (a.param, a.system, a.code).cmp(&(b.param, b.system, b.code)));
     rows.search_token
         .dedup_by(|a, b| (a.param, a.system, a.code) == (b.param, b.system, b.code));
+    // A CodeableConcept's text and its codings' displays are often the same words.
+    rows.search_token_text
+        .sort_by(|a, b| (a.param, &a.normalized).cmp(&(b.param, &b.normalized)));
+    rows.search_token_text
+        .dedup_by(|a, b| (a.param, &a.normalized) == (b.param, &b.normalized));
     each_reference_once(&mut rows.search_reference);
     let mut patients: Vec<&String> = index.patients.iter().collect();
     patients.sort();

@@ -75,3 +75,87 @@ fn every_version_named_keeps_its_row() {
         ],
     );
 }
+
+/// A token entry of `param`.
+fn token(param: &str, system: &str, code: &str, text: Option<&str>) -> IndexEntry {
+    IndexEntry::Token {
+        param: param.to_owned(),
+        system: (!system.is_empty()).then(|| system.to_owned()),
+        code: code.to_owned(),
+        text: text.map(str::to_owned),
+        of_type: None,
+    }
+}
+
+/// `read` of the rows of `entries`, as an Observation `o1`'s.
+fn observation_rows<T>(entries: &[IndexEntry], read: impl FnOnce(&super::AllRows<'_>) -> T) -> T {
+    let index = IndexRows {
+        entries,
+        patients: &[],
+        labels: &[],
+        version_time: 0,
+        facts: &[],
+    };
+    read(&all_rows("Observation", "o1", &index, &[]))
+}
+
+#[test]
+fn the_same_words_of_a_code_are_one_text_row_per_parameter() {
+    // A CodeableConcept whose text is its coding's display: two values, one row each.
+    let entries = [
+        token("code", "http://loinc.org", "8867-4", Some("heart rate")),
+        token("code", "", "", Some("Heart rate")),
+        token(
+            "combo-code",
+            "http://loinc.org",
+            "8867-4",
+            Some("heart rate"),
+        ),
+        token("code", "http://loinc.org", "8480-6", Some("systolic")),
+    ];
+    let mut rows: Vec<(String, String)> = observation_rows(&entries, |all| {
+        all.search_token_text
+            .iter()
+            .map(|r| (r.param.to_owned(), r.normalized.clone()))
+            .collect()
+    });
+    rows.sort();
+    let expected = [
+        ("code", "heart rate"),
+        ("code", "systolic"),
+        ("combo-code", "heart rate"),
+    ];
+    assert_eq!(rows, expected.map(|(p, n)| (p.to_owned(), n.to_owned())));
+}
+
+#[test]
+fn a_composite_value_whose_token_has_no_code_has_no_rows() {
+    let quantity = || IndexEntry::Quantity {
+        param: "value-quantity".to_owned(),
+        value: "72".to_owned(),
+        low: 71.5,
+        high: 72.5,
+        system: Some("http://unitsofmeasure.org".to_owned()),
+        code: Some("/min".to_owned()),
+        unit: Some("/min".to_owned()),
+    };
+    let composite = |code: &str| IndexEntry::Composite {
+        param: "code-value-quantity".to_owned(),
+        components: vec![
+            token("code", "http://loinc.org", code, Some("heart rate")),
+            quantity(),
+        ],
+    };
+    // The coding's value and the text's (no code): only the first is a composite value.
+    let entries = [composite("8867-4"), composite("")];
+    let rows: Vec<(i32, i32, String)> = observation_rows(&entries, |all| {
+        all.search_composite
+            .iter()
+            .map(|r| (r.grp, r.pos, r.code.to_owned()))
+            .collect()
+    });
+    assert_eq!(
+        rows,
+        [(1, 0, "8867-4".to_owned()), (1, 1, "/min".to_owned())]
+    );
+}
