@@ -28,8 +28,10 @@ fn world() -> Vec<Value> {
         blood_pressure("bp1", 150.0, 90.0),
         // The values swapped: a per-component match would confuse the two.
         blood_pressure("bp2", 90.0, 150.0),
+        // A code with a text, the same words as its coding's display: one composite value
+        // (the text alone, a token without code, makes none) and one `:text` row.
         json!({"resourceType": "Observation", "id": "glucose", "status": "final",
-               "code": {"coding": [{"system": LOINC, "code": "2339-0"}]},
+               "code": {"coding": [{"system": LOINC, "code": "2339-0", "display": "Glucose"}], "text": "Glucose"},
                "valueQuantity": {"value": 6.3, "system": "http://unitsofmeasure.org", "code": "mmol/L"}}),
         json!({"resourceType": "Observation", "id": "smoker", "status": "final",
                "code": {"coding": [{"system": LOINC, "code": "72166-2"}]},
@@ -74,6 +76,8 @@ async fn composite_values_match_within_one_repetition() {
             ("component-code-value-quantity=8480-6$gt140&component-code-value-quantity=8462-4$lt100", vec!["bp1"]),
             ("code-value-quantity=http://loinc.org|2339-0$ge6.3", vec!["glucose"]),
             ("code-value-quantity=2339-0$lt6", vec![]),
+            ("code:text=glucose", vec!["glucose"]),
+            ("combo-code-value-quantity=2339-0$6.3", vec!["glucose"]),
             ("combo-code-value-quantity=8462-4$90", vec!["bp1"]),
             ("code-value-concept=72166-2$http://snomed.info/sct|77176002", vec!["smoker"]),
             ("code-value-concept=72166-2$http://snomed.info/sct|8517006", vec![]),
@@ -91,6 +95,10 @@ async fn composite_values_match_within_one_repetition() {
         let reply = send(&app, fhir_request(Method::GET, "/fhir/Observation?code-value-quantity=2339-0$abc", &token, None)).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST);
         assert!(reply.issues().iter().any(|(_, text)| text.contains("code-value-quantity")));
+        // So is an empty component.
+        let reply = send(&app, fhir_request(Method::GET, "/fhir/Observation?code-value-quantity=$ge6", &token, None)).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+        assert!(reply.issues().iter().any(|(_, text)| text.contains("code-value-quantity") && text.contains("empty")));
         // The CapabilityStatement lists composite parameters now.
         let reply = send(&app, test::TestRequest::get().uri("/fhir/metadata")).await;
         let statement = reply.json();

@@ -378,6 +378,15 @@ impl Ctx<'_> {
             .iter()
             .zip(parts)
             .map(|(component, part)| {
+                // No type gives an empty value a meaning (an empty token would match the
+                // rows of no code, which the index does not keep).
+                if part.is_empty() {
+                    return Err(QueryError::bad(
+                        full,
+                        raw,
+                        format!("the `{}` component is empty", component.code()),
+                    ));
+                }
                 let value = values::typed(full, component.param_type(), part, &is_type).map_err(
                     |e| match e {
                         QueryError::BadValue { reason, .. } => QueryError::bad(full, raw, reason),

@@ -171,6 +171,11 @@ fn composites_split_into_typed_components() {
         e.contains("`code-value-quantity`") && e.contains("2 components"),
         "{e}"
     );
+    let e = message(&r, "Observation", "code-value-quantity=$gt100");
+    assert!(
+        e.contains("`code-value-quantity`") && e.contains("`code` component is empty"),
+        "{e}"
+    );
     let e = message(&r, "Observation", "code-value-date=x$notadate");
     assert!(e.contains("`x$notadate`"), "{e}");
     assert_eq!(
