@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::context::Services;
 use super::error::InteractionError;
-use crate::search::extract::{IndexEntry, extract};
+use crate::search::extract::{IndexEntry, extract, retain_indexed};
 use crate::search::query::SearchQuery;
 use crate::storage::index::{DeferredValues, SearchRows};
 use crate::storage::index_backlog::{self, DEFERRABLE_TYPES};
@@ -328,7 +328,9 @@ fn values_of(
             let value: Value = serde_json::from_str(text).map_err(|e| {
                 StorageError::Corrupt(format!("{}/{}: {e}", row.res_type, row.res_id))
             })?;
-            Ok(extract(&services.registry, &row.res_type, &value))
+            let mut entries = extract(&services.registry, &row.res_type, &value);
+            retain_indexed(&services.registry, &row.res_type, &mut entries);
+            Ok(entries)
         })
         .collect()
 }

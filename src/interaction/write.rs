@@ -19,7 +19,7 @@ use crate::fhir::outcome::{OutcomeIssue, Severity};
 use crate::fhir::resource::set_server_fields;
 use crate::fhir::validate::validate_resource;
 use crate::search::compartment::patient_ids;
-use crate::search::extract::{IndexEntry, extract, extract_params};
+use crate::search::extract::{IndexEntry, extract, extract_params, retain_indexed};
 use crate::search::registry::SearchRegistry;
 use crate::storage::Conn;
 use crate::storage::index::{self, IndexRows, SearchRows};
@@ -293,9 +293,10 @@ impl ComputedIndex {
         id: &str,
         value: &Value,
         creator: Option<&str>,
-        entries: Vec<IndexEntry>,
+        mut entries: Vec<IndexEntry>,
     ) -> ComputedIndex {
         let patients = patient_ids(&services.registry, res_type, id, &entries);
+        retain_indexed(&services.registry, res_type, &mut entries);
         let mut facts = access::fact_rows(&access::facts_of(value, None, creator));
         facts.extend(access::attachment_rows(value));
         ComputedIndex {

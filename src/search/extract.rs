@@ -149,6 +149,22 @@ pub struct ExtractIssue {
     pub message: String,
 }
 
+/// Leaves out of `entries` the values of parameters the index keeps no rows of (the unions
+/// of other parameters, `SearchParamDef::has_own_rows`): what the index writes. The values
+/// stay whole for whatever reads them in memory (granular scopes match a resource's
+/// values by parameter).
+pub fn retain_indexed(
+    registry: &SearchRegistry,
+    resource_type: &str,
+    entries: &mut Vec<IndexEntry>,
+) {
+    entries.retain(|entry| {
+        registry
+            .param(resource_type, entry.param())
+            .is_none_or(SearchParamDef::has_own_rows)
+    });
+}
+
 /// The index entries of `resource` (of type `resource_type`) for every supported
 /// parameter of its type; duplicates within a parameter are removed.
 pub fn extract(

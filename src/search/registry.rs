@@ -133,6 +133,7 @@ pub struct ComponentDef {
     definition: String,
     code: String,
     ty: SearchParamType,
+    expression_text: String,
     expression: Result<Expression, String>,
 }
 
@@ -172,6 +173,9 @@ pub struct SearchParamDef {
     multiple_and: Option<bool>,
     components: Vec<ComponentDef>,
     unsupported: Option<String>,
+    /// The parameters whose index rows hold this one's values, when they are exactly the
+    /// union of theirs (`unions.rs`); empty when it has rows of its own.
+    rows_of: Vec<String>,
 }
 
 impl SearchParamDef {
@@ -235,6 +239,21 @@ impl SearchParamDef {
     /// Why the parameter is not supported.
     pub fn unsupported_reason(&self) -> Option<&str> {
         self.unsupported.as_deref()
+    }
+    /// Whether the index keeps rows of this parameter: not when its values are exactly
+    /// those of other parameters together (`index_params`).
+    pub fn has_own_rows(&self) -> bool {
+        self.rows_of.is_empty()
+    }
+    /// The parameters whose index rows a search of this one reads: itself, or the
+    /// parameters whose values together are exactly its own (Observation's `combo-code`:
+    /// `code` and `component-code`).
+    pub fn index_params(&self) -> Vec<String> {
+        if self.rows_of.is_empty() {
+            vec![self.code.clone()]
+        } else {
+            self.rows_of.clone()
+        }
     }
 }
 
@@ -351,9 +370,12 @@ impl SearchRegistry {
                 }
             }
         }
-        for params in types.values_mut() {
+        for (ty, params) in types.iter_mut() {
             params.all = params.by_code.values().copied().collect();
             params.all.sort_by(|a, b| defs[*a].code.cmp(&defs[*b].code));
+            for (union, members) in unions::unions_of(&defs, ty, &params.all) {
+                defs[union].rows_of = members;
+            }
         }
         Ok(SearchRegistry {
             fhir_version: raw.fhir_version,
@@ -462,6 +484,7 @@ fn build_def(p: &RawParam, base: &str) -> Result<SearchParamDef, RegistryError> 
             definition: c.definition.clone(),
             code: c.code.clone(),
             ty: cty,
+            expression_text: c.expression.clone(),
             expression,
         });
     }
@@ -491,8 +514,11 @@ fn build_def(p: &RawParam, base: &str) -> Result<SearchParamDef, RegistryError> 
         multiple_and: p.multiple_and,
         components,
         unsupported,
+        rows_of: Vec::new(),
     })
 }
+
+mod unions;
 
 #[cfg(test)]
 mod tests;

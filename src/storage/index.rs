@@ -820,6 +820,26 @@ pub fn fact_owners(
     Ok(on_conn!(conn, c => query.load::<(String, String)>(c))?)
 }
 
+/// The parameters `res_type/res_id` has search rows of, in any table (sorted).
+pub fn indexed_params(
+    conn: &mut Conn<'_>,
+    res_type: &str,
+    res_id: &str,
+) -> Result<BTreeSet<String>, StorageError> {
+    let mut params = BTreeSet::new();
+    macro_rules! params_of {
+        ($table:ident) => {{
+            let rows = $table::table
+                .filter($table::res_type.eq(res_type))
+                .filter($table::res_id.eq(res_id))
+                .select($table::param);
+            params.extend(on_conn!(conn, c => rows.load::<String>(c))?);
+        }};
+    }
+    every_search_table!(params_of);
+    Ok(params)
+}
+
 /// How many index rows of each kind `res_type/res_id` has: (strings, tokens, references, dates).
 pub fn row_counts(
     conn: &mut Conn<'_>,

@@ -7,6 +7,8 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::test;
 use serde_json::{Value, json};
 
+use carnet::storage::index;
+
 use crate::common::{each_backend, fhir_request, send};
 
 const LOINC: &str = "http://loinc.org";
@@ -77,6 +79,20 @@ async fn composite_values_match_within_one_repetition() {
             ("code-value-quantity=http://loinc.org|2339-0$ge6.3", vec!["glucose"]),
             ("code-value-quantity=2339-0$lt6", vec![]),
             ("code:text=glucose", vec!["glucose"]),
+            // The `combo-*` parameters have no rows of their own: they read those of
+            // the parameters whose values they unite (the code and the components').
+            ("combo-code=8480-6", vec!["bp1", "bp2"]),
+            ("combo-code=http://loinc.org|2339-0", vec!["glucose"]),
+            ("combo-code=2339-0,72166-2", vec!["glucose", "smoker"]),
+            ("combo-code:text=glucose", vec!["glucose"]),
+            ("combo-code:not=8480-6", vec!["glucose", "onset", "smoker"]),
+            ("combo-value-quantity=gt100", vec!["bp1", "bp2"]),
+            ("combo-value-quantity=6.3", vec!["glucose"]),
+            ("combo-value-concept=http://snomed.info/sct|77176002", vec!["smoker"]),
+            ("combo-code-value-quantity=8480-6$gt140", vec!["bp1"]),
+            ("combo-code-value-quantity=85354-9$gt140", vec![]),
+            ("combo-value-quantity:missing=true", vec!["onset", "smoker"]),
+            ("combo-code:missing=false", vec!["bp1", "bp2", "glucose", "onset", "smoker"]),
             ("combo-code-value-quantity=2339-0$6.3", vec!["glucose"]),
             ("combo-code-value-quantity=8462-4$90", vec!["bp1"]),
             ("code-value-concept=72166-2$http://snomed.info/sct|77176002", vec!["smoker"]),
@@ -91,6 +107,18 @@ async fn composite_values_match_within_one_repetition() {
             assert_eq!(reply.status, StatusCode::OK, "{query}: {}", String::from_utf8_lossy(&reply.body));
             assert_eq!(ids(&reply.json()), expected, "{query}");
         }
+        // Sorted by the smallest code of the code and the components'.
+        let sorted = send(&app, fhir_request(Method::GET, "/fhir/Observation?_sort=combo-code,_id", &token, None)).await.json();
+        let order: Vec<&str> = sorted["entry"].as_array().unwrap().iter().map(|e| e["resource"]["id"].as_str().unwrap()).collect();
+        assert_eq!(order, ["onset", "glucose", "smoker", "bp1", "bp2"]);
+        let descending = send(&app, fhir_request(Method::GET, "/fhir/Observation?_sort=-combo-code,_id", &token, None)).await.json();
+        let order: Vec<&str> = descending["entry"].as_array().unwrap().iter().map(|e| e["resource"]["id"].as_str().unwrap()).collect();
+        assert_eq!(order, ["bp1", "bp2", "smoker", "glucose", "onset"]);
+        let params = t.services.store.read(|c| index::indexed_params(c, "Observation", "bp1")).unwrap();
+        for kept in ["code", "component-code", "component-value-quantity", "component-code-value-quantity"] {
+            assert!(params.contains(kept), "{kept}: {params:?}");
+        }
+        assert!(!params.iter().any(|p| p.starts_with("combo-")), "{params:?}");
         // A bad component is a 400 naming the parameter.
         let reply = send(&app, fhir_request(Method::GET, "/fhir/Observation?code-value-quantity=2339-0$abc", &token, None)).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST);

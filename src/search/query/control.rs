@@ -172,9 +172,9 @@ impl Ctx<'_> {
             Some(code) => (true, code),
             None => (false, key),
         };
-        let (param_type, column) = match code {
-            "_id" => (SearchParamType::Token, Column::Id),
-            "_lastUpdated" => (SearchParamType::Date, Column::LastUpdated),
+        let (param_type, column, index_params) = match code {
+            "_id" => (SearchParamType::Token, Column::Id, Vec::new()),
+            "_lastUpdated" => (SearchParamType::Date, Column::LastUpdated, Vec::new()),
             _ => match self.lookup(scope, code) {
                 Some(def)
                     if def.is_supported()
@@ -183,7 +183,7 @@ impl Ctx<'_> {
                             SearchParamType::Special | SearchParamType::Composite
                         ) =>
                 {
-                    (def.param_type(), Column::Index)
+                    (def.param_type(), Column::Index, def.index_params())
                 }
                 Some(_) => {
                     let e = QueryError::UnsupportedParameter {
@@ -208,6 +208,7 @@ impl Ctx<'_> {
         };
         Ok(Some(SortKey {
             code: code.to_owned(),
+            index_params,
             param_type,
             column,
             descending,

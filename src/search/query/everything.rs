@@ -55,6 +55,7 @@ pub fn everything_criterion(name: &str, value: &str) -> Result<Criterion, QueryE
     parsed.prefix = prefix;
     Ok(Criterion::Param(ParamCriterion {
         code: name.to_owned(),
+        index_params: vec![name.to_owned()],
         param_type: SearchParamType::Date,
         column,
         matcher: Match::Date(vec![parsed]),

@@ -92,6 +92,9 @@ pub enum Column {
 pub struct ParamCriterion {
     /// The parameter code (`name`, `code-value-quantity`, `_tag`).
     pub code: String,
+    /// The parameters whose index rows hold its values: itself, or those whose values
+    /// together are exactly its own (`SearchParamDef::index_params`).
+    pub index_params: Vec<String>,
     pub param_type: SearchParamType,
     pub column: Column,
     pub matcher: Match,
@@ -361,6 +364,9 @@ pub struct ResultParams {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SortKey {
     pub code: String,
+    /// The parameters whose index rows hold its values (`SearchParamDef::index_params`);
+    /// empty for `_id` and `_lastUpdated`, read from the resource row.
+    pub index_params: Vec<String>,
     pub param_type: SearchParamType,
     pub column: Column,
     pub descending: bool,

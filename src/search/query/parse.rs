@@ -111,6 +111,7 @@ impl Ctx<'_> {
         let matcher = self.matcher(def, full, modifier, value)?;
         Ok(Criterion::Param(ParamCriterion {
             code: code.to_owned(),
+            index_params: def.index_params(),
             param_type: def.param_type(),
             column,
             matcher,

@@ -103,3 +103,50 @@ fn keeps_the_corrected_relationship_components() {
         [("relatesto", Some("target")), ("relation", Some("code"))]
     );
 }
+
+#[test]
+fn the_unions_of_other_parameters_read_their_rows() {
+    let registry = SearchRegistry::r4().expect("registry");
+    let mut unions: Vec<(String, String, Vec<String>)> = registry
+        .resource_types()
+        .flat_map(|ty| {
+            registry
+                .params_of(ty)
+                .filter(|d| !d.has_own_rows())
+                .map(move |d| (ty.to_owned(), d.code().to_owned(), d.index_params()))
+        })
+        .collect();
+    unions.sort();
+    let expected = [
+        ("combo-code", vec!["code", "component-code"]),
+        (
+            "combo-code-value-concept",
+            vec!["code-value-concept", "component-code-value-concept"],
+        ),
+        (
+            "combo-code-value-quantity",
+            vec!["code-value-quantity", "component-code-value-quantity"],
+        ),
+        (
+            "combo-data-absent-reason",
+            vec!["component-data-absent-reason", "data-absent-reason"],
+        ),
+        (
+            "combo-value-concept",
+            vec!["component-value-concept", "value-concept"],
+        ),
+        (
+            "combo-value-quantity",
+            vec!["component-value-quantity", "value-quantity"],
+        ),
+    ]
+    .map(|(code, members)| {
+        let members = members.into_iter().map(str::to_owned).collect();
+        ("Observation".to_owned(), code.to_owned(), members)
+    });
+    assert_eq!(unions, expected);
+    // Everything else reads its own rows; so do the members.
+    let code = registry.param("Observation", "code").expect("code");
+    assert!(code.has_own_rows());
+    assert_eq!(code.index_params(), ["code"]);
+}

@@ -7,9 +7,10 @@ use super::sql::Sql;
 use crate::search::query::{CompositeValue, DateValue, Match, NumberValue, TypedValue};
 use crate::storage::error::StorageError;
 
-/// `EXISTS` a value of `code` on `row` matching one of `values`.
+/// `EXISTS` a value of the parameter (whose rows are those of `params`) on `row` matching
+/// one of `values`.
 pub(super) fn composite_predicate(
-    code: &str,
+    params: &[String],
     values: &[CompositeValue],
     row: &str,
     aliases: &mut Aliases,
@@ -17,7 +18,7 @@ pub(super) fn composite_predicate(
 ) -> Result<Sql, StorageError> {
     let mut alternatives = Vec::new();
     for value in values {
-        alternatives.push(one_value(code, value, row, aliases, now_ms)?);
+        alternatives.push(one_value(params, value, row, aliases, now_ms)?);
     }
     let mut sql = Sql::new("(");
     sql.append(Sql::join(alternatives, " OR ")).push(")");
@@ -25,7 +26,7 @@ pub(super) fn composite_predicate(
 }
 
 fn one_value(
-    code: &str,
+    params: &[String],
     value: &CompositeValue,
     row: &str,
     aliases: &mut Aliases,
@@ -52,9 +53,9 @@ fn one_value(
         ));
     }
     sql.push(&format!(
-        " WHERE {first}.res_type = {row}.res_type AND {first}.res_id = {row}.res_id AND {first}.pos = 0 AND {first}.param = "
+        " WHERE {first}.res_type = {row}.res_type AND {first}.res_id = {row}.res_id AND {first}.pos = 0 AND "
     ))
-    .text(code.to_owned());
+    .param_is(&first, params);
     for test in tests {
         sql.push(" AND ").append(test);
     }

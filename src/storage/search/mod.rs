@@ -272,22 +272,23 @@ fn sort_column(key: &SortKey) -> Result<SortColumn, StorageError> {
             )));
         }
     };
-    // The code comes from the registry (never from the request text as such), and only
-    // `[A-Za-z0-9_-]` is allowed in it; still refuse anything else rather than splice it.
-    if !key
-        .code
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
+    // The codes come from the registry (never from the request text as such), and only
+    // `[A-Za-z0-9_-]` is allowed in them; still refuse anything else rather than splice it.
+    let spliceable = |code: &String| {
+        code.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if key.index_params.is_empty() || !key.index_params.iter().all(spliceable) {
         return Err(StorageError::Unsupported(format!(
             "sorting by `{}`",
             key.code
         )));
     }
+    let params: Vec<String> = key.index_params.iter().map(|p| format!("'{p}'")).collect();
     Ok(column(
         &format!(
-            "(SELECT {aggregate}(o.{value}) FROM {table} o WHERE o.res_type = r.res_type AND o.res_id = r.res_id AND o.param = '{}')",
-            key.code
+            "(SELECT {aggregate}(o.{value}) FROM {table} o WHERE o.res_type = r.res_type AND o.res_id = r.res_id AND o.param IN ({}))",
+            params.join(", ")
         ),
         kind,
     ))

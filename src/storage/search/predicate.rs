@@ -192,7 +192,7 @@ fn parameter(
         Column::CareDate => care_date_predicate(&param.matcher, row, aliases, now_ms),
         Column::Index => match &param.matcher {
             Match::Composite(values) => {
-                composite_predicate(&param.code, values, row, aliases, now_ms)
+                composite_predicate(&param.index_params, values, row, aliases, now_ms)
             }
             _ => index_predicate(param, row, aliases, now_ms),
         },
@@ -459,8 +459,7 @@ fn membership(
             "SELECT {x}.res_type, {x}.res_id FROM {table} {x} WHERE {x}.res_type IN ("
         ));
         keys.texts(types);
-        keys.push(&format!(") AND {x}.param = "))
-            .text(param.code.clone());
+        keys.push(") AND ").param_is(&x, &param.index_params);
         if let Some(values) = values {
             keys.push(" AND ").append(values);
         }
@@ -475,9 +474,9 @@ fn membership(
     });
     sql.push(table).push(" ").push(&x);
     sql.push(&format!(
-        " WHERE {x}.res_type = {row}.res_type AND {x}.res_id = {row}.res_id AND {x}.param = "
+        " WHERE {x}.res_type = {row}.res_type AND {x}.res_id = {row}.res_id AND "
     ));
-    sql.text(param.code.clone());
+    sql.param_is(&x, &param.index_params);
     if let Some(values) = values {
         sql.push(" AND ").append(values);
     }

@@ -62,6 +62,18 @@ impl Sql {
     }
 
     /// Appends `?, ?, …` bound to `values` (the inside of an `IN (…)`).
+    /// `{alias}.param` is one of `params` (the parameters whose rows hold a parameter's
+    /// values: itself, or the members of a union, `SearchParamDef::index_params`).
+    pub fn param_is(&mut self, alias: &str, params: &[String]) -> &mut Sql {
+        match params {
+            [one] => self.push(&format!("{alias}.param = ")).text(one.clone()),
+            _ => self
+                .push(&format!("{alias}.param IN ("))
+                .texts(params.iter().cloned())
+                .push(")"),
+        }
+    }
+
     pub fn texts<S: Into<String>>(&mut self, values: impl IntoIterator<Item = S>) -> &mut Sql {
         for (i, value) in values.into_iter().enumerate() {
             if i > 0 {
