@@ -22,21 +22,35 @@ fn assert_reference_rows(given: &[Reference<'_>], expected: &[Row<'_>]) {
             identifier: None,
         })
         .collect();
+    let mut rows: Vec<[String; 4]> = rows_of("AuditEvent", &entries, |all| {
+        all.search_reference
+            .iter()
+            .map(|r| [r.param, r.target_type, r.target_id, r.version].map(str::to_owned))
+            .collect()
+    });
+    rows.sort();
+    let expected: Vec<[String; 4]> = expected
+        .iter()
+        .map(|(p, t, i, v)| [p, t, i, v].map(|s| (*s).to_owned()))
+        .collect();
+    assert_eq!(rows, expected);
+}
+
+/// `read` of the rows of `entries`, as those of a resource of `res_type` with no
+/// compartment, labels or facts.
+fn rows_of<T>(
+    res_type: &str,
+    entries: &[IndexEntry],
+    read: impl FnOnce(&super::AllRows<'_>) -> T,
+) -> T {
     let index = IndexRows {
-        entries: &entries,
+        entries,
         patients: &[],
         labels: &[],
         version_time: 0,
         facts: &[],
     };
-    let all = all_rows("AuditEvent", "a1", &index, &[]);
-    let mut rows: Vec<Row<'_>> = all
-        .search_reference
-        .iter()
-        .map(|r| (r.param, r.target_type, r.target_id, r.version))
-        .collect();
-    rows.sort();
-    assert_eq!(rows, expected);
+    read(&all_rows(res_type, "r1", &index, &[]))
 }
 
 #[test]
@@ -87,18 +101,6 @@ fn token(param: &str, system: &str, code: &str, text: Option<&str>) -> IndexEntr
     }
 }
 
-/// `read` of the rows of `entries`, as an Observation `o1`'s.
-fn observation_rows<T>(entries: &[IndexEntry], read: impl FnOnce(&super::AllRows<'_>) -> T) -> T {
-    let index = IndexRows {
-        entries,
-        patients: &[],
-        labels: &[],
-        version_time: 0,
-        facts: &[],
-    };
-    read(&all_rows("Observation", "o1", &index, &[]))
-}
-
 #[test]
 fn the_same_words_of_a_code_are_one_text_row_per_parameter() {
     // A CodeableConcept whose text is its coding's display: two values, one row each.
@@ -113,7 +115,7 @@ fn the_same_words_of_a_code_are_one_text_row_per_parameter() {
         ),
         token("code", "http://loinc.org", "8480-6", Some("systolic")),
     ];
-    let mut rows: Vec<(String, String)> = observation_rows(&entries, |all| {
+    let mut rows: Vec<(String, String)> = rows_of("Observation", &entries, |all| {
         all.search_token_text
             .iter()
             .map(|r| (r.param.to_owned(), r.normalized.clone()))
@@ -148,7 +150,7 @@ fn a_composite_value_whose_token_has_no_code_has_no_rows() {
     };
     // The coding's value and the text's (no code): only the first is a composite value.
     let entries = [composite("8867-4"), composite("")];
-    let rows: Vec<(i32, i32, String)> = observation_rows(&entries, |all| {
+    let rows: Vec<(i32, i32, String)> = rows_of("Observation", &entries, |all| {
         all.search_composite
             .iter()
             .map(|r| (r.grp, r.pos, r.code.to_owned()))
