@@ -13,6 +13,14 @@ use carnet::fhir::instant::format_instant;
 use carnet::interaction::login::{self, Contact, NewAccount};
 use carnet::server;
 
+/// The process's allocator: mimalloc, which (crate feature `override`) also serves the C
+/// code linked in, SQLite first. glibc's malloc took about a quarter of `carnet import`'s
+/// CPU (its arenas and consolidation, with several threads allocating); see
+/// ARCHITECTURE.md, "Memory allocator". A `static` because Rust asks for one here; it
+/// holds no state of Carnet's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "carnet",
