@@ -45,5 +45,6 @@ mod search_plans;
 mod search_terms;
 mod search_text_near;
 mod search_totals;
+mod search_twins;
 mod tls;
 mod transaction;

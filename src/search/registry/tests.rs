@@ -117,36 +117,53 @@ fn the_unions_of_other_parameters_read_their_rows() {
         })
         .collect();
     unions.sort();
+    fn observation<'a>(code: &'a str, members: [&'a str; 2]) -> (&'a str, &'a str, Vec<&'a str>) {
+        ("Observation", code, members.to_vec())
+    }
+    fn twin<'a>(ty: &'a str, code: &'a str, kept: &'a str) -> (&'a str, &'a str, Vec<&'a str>) {
+        (ty, code, vec![kept])
+    }
     let expected = [
-        ("combo-code", vec!["code", "component-code"]),
-        (
+        // Twins: the same expression as another parameter of the type, named after the
+        // element (R4's `fhirversion` is `CapabilityStatement.version`).
+        twin("CapabilityStatement", "fhirversion", "version"),
+        twin("CodeSystem", "system", "url"),
+        observation("combo-code", ["code", "component-code"]),
+        observation(
             "combo-code-value-concept",
-            vec!["code-value-concept", "component-code-value-concept"],
+            ["code-value-concept", "component-code-value-concept"],
         ),
-        (
+        observation(
             "combo-code-value-quantity",
-            vec!["code-value-quantity", "component-code-value-quantity"],
+            ["code-value-quantity", "component-code-value-quantity"],
         ),
-        (
+        observation(
             "combo-data-absent-reason",
-            vec!["component-data-absent-reason", "data-absent-reason"],
+            ["component-data-absent-reason", "data-absent-reason"],
         ),
-        (
+        observation(
             "combo-value-concept",
-            vec!["component-value-concept", "value-concept"],
+            ["component-value-concept", "value-concept"],
         ),
-        (
+        observation(
             "combo-value-quantity",
-            vec!["component-value-quantity", "value-quantity"],
+            ["component-value-quantity", "value-quantity"],
         ),
+        twin("Patient", "phonetic", "name"),
+        twin("Person", "phonetic", "name"),
+        twin("Practitioner", "phonetic", "name"),
+        twin("RelatedPerson", "phonetic", "name"),
     ]
-    .map(|(code, members)| {
+    .map(|(ty, code, members)| {
         let members = members.into_iter().map(str::to_owned).collect();
-        ("Observation".to_owned(), code.to_owned(), members)
+        (ty.to_owned(), code.to_owned(), members)
     });
     assert_eq!(unions, expected);
-    // Everything else reads its own rows; so do the members.
+    // Everything else reads its own rows; so do the members and the twins that keep theirs.
     let code = registry.param("Observation", "code").expect("code");
     assert!(code.has_own_rows());
     assert_eq!(code.index_params(), ["code"]);
+    let name = registry.param("Patient", "name").expect("name");
+    assert!(name.has_own_rows());
+    assert_eq!(name.index_params(), ["name"]);
 }

@@ -5,6 +5,10 @@
 //! rows of such a parameter: a search of it reads its members' rows, which hold the same
 //! values (the same expressions evaluated the same way), so every search finds what it
 //! would find in rows of its own, and a resource is written with fewer rows.
+//!
+//! The same holds for a parameter whose expression is another's, term for term, with the
+//! same type (Patient's `phonetic` and `name` are both `Patient.name`): of such twins the
+//! one named after the element keeps its rows (`name`), the others read them.
 
 use std::collections::BTreeSet;
 
@@ -41,8 +45,9 @@ fn same_components(a: &SearchParamDef, b: &SearchParamDef) -> bool {
             .all(|(x, y)| x.ty == y.ty && x.expression_text == y.expression_text)
 }
 
-/// The parameters of `resource_type` (`params`, indexes into `defs`) that are unions of
-/// others, each with its members' codes (sorted).
+/// The parameters of `resource_type` (`params`, indexes into `defs`, sorted by code) that
+/// are unions of others or twins of another, each with the codes (sorted) of the
+/// parameters whose rows hold its values.
 pub(super) fn unions_of(
     defs: &[SearchParamDef],
     resource_type: &str,
@@ -103,5 +108,58 @@ pub(super) fn unions_of(
             unions.push((*union, codes));
         }
     }
+    let unions_found: BTreeSet<usize> = unions.iter().map(|(union, _)| *union).collect();
+    let with_rows: Vec<&(usize, BTreeSet<&str>)> = candidates
+        .iter()
+        .filter(|(param, _)| !unions_found.contains(param))
+        .collect();
+    // A union's members may include twins: their first twin, of the same terms, is a
+    // member too, so the union's rows are all read.
+    unions.extend(twins_among(defs, &with_rows));
     unions
+}
+
+/// Whether `code` names the element its only term ends with (`name` for `Patient.name`):
+/// of twins, the one named after the element keeps the rows (storage finds a canonical
+/// resource by its `url` rows, `storage/search/terminology.rs`).
+fn named_after_element(code: &str, terms: &BTreeSet<&str>) -> bool {
+    match terms.iter().collect::<Vec<_>>().as_slice() {
+        [term] => term.rsplit('.').next() == Some(code),
+        _ => false,
+    }
+}
+
+/// The twins among `params` (with their terms, sorted by code): each parameter whose terms
+/// and type are those of another, with the code of the twin whose rows hold their values
+/// (the one named after the element its expression ends with, else the first by code).
+fn twins_among(
+    defs: &[SearchParamDef],
+    params: &[&(usize, BTreeSet<&str>)],
+) -> Vec<(usize, Vec<String>)> {
+    let mut twins = Vec::new();
+    for (twin, terms) in params {
+        let def = &defs[*twin];
+        if matches!(
+            def.ty,
+            SearchParamType::Reference | SearchParamType::Special
+        ) {
+            continue;
+        }
+        let kept = params
+            .iter()
+            .filter(|(other, other_terms)| {
+                let other_def = &defs[*other];
+                other_def.ty == def.ty
+                    && other_terms == terms
+                    && (def.ty != SearchParamType::Composite || same_components(def, other_def))
+            })
+            .min_by_key(|(other, other_terms)| {
+                let code = defs[*other].code.as_str();
+                (!named_after_element(code, other_terms), code)
+            });
+        if let Some((kept, _)) = kept.filter(|(kept, _)| kept != twin) {
+            twins.push((*twin, vec![defs[*kept].code.clone()]));
+        }
+    }
+    twins
 }
