@@ -23,12 +23,9 @@ use super::schema::{
 use super::text_position_rows::{PositionRow, TextRow, position_rows, text_rows};
 use crate::search::extract::{IndexEntry, normalize};
 
-/// Rows per INSERT statement (PostgreSQL).
+/// Rows per INSERT statement of the backlog (PostgreSQL).
 #[cfg(feature = "postgres")]
 const CHUNK: usize = 500;
-/// The most columns of an index table (`search_composite`), to bound a statement's values.
-#[cfg(feature = "postgres")]
-const MOST_COLUMNS: usize = 17;
 
 /// Everything indexed for one resource version.
 #[derive(Debug, Clone, Copy)]
@@ -46,8 +43,6 @@ pub struct IndexRows<'a> {
     pub facts: &'a [(String, String, String, i64)],
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = search_string)]
 struct StringRow<'a> {
     res_type: &'a str,
     res_id: &'a str,
@@ -56,8 +51,6 @@ struct StringRow<'a> {
     exact: &'a str,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = search_token)]
 struct TokenRow<'a> {
     res_type: &'a str,
     res_id: &'a str,
@@ -66,8 +59,6 @@ struct TokenRow<'a> {
     code: &'a str,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = search_token_text)]
 struct TokenTextRow<'a> {
     res_type: &'a str,
     res_id: &'a str,
@@ -75,8 +66,6 @@ struct TokenTextRow<'a> {
     normalized: String,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = search_token_type)]
 struct TokenTypeRow<'a> {
     res_type: &'a str,
     res_id: &'a str,
@@ -86,8 +75,6 @@ struct TokenTypeRow<'a> {
     value: &'a str,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = search_reference)]
 struct ReferenceRow<'a> {
     res_type: &'a str,
     res_id: &'a str,
@@ -100,8 +87,6 @@ struct ReferenceRow<'a> {
     identifier_value: &'a str,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = search_date)]
 struct DateRow<'a> {
     res_type: &'a str,
     res_id: &'a str,
@@ -110,8 +95,6 @@ struct DateRow<'a> {
     high: i64,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = search_number)]
 struct NumberRow<'a> {
     res_type: &'a str,
     res_id: &'a str,
@@ -121,8 +104,6 @@ struct NumberRow<'a> {
     high: f64,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = search_quantity)]
 struct QuantityRow<'a> {
     res_type: &'a str,
     res_id: &'a str,
@@ -135,8 +116,6 @@ struct QuantityRow<'a> {
     unit: &'a str,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = search_uri)]
 struct UriRow<'a> {
     res_type: &'a str,
     res_id: &'a str,
@@ -144,16 +123,12 @@ struct UriRow<'a> {
     value: &'a str,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = resource_compartment)]
 struct CompartmentRow<'a> {
     res_type: &'a str,
     res_id: &'a str,
     patient_id: &'a str,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = resource_fact)]
 struct FactRow<'a> {
     res_type: &'a str,
     res_id: &'a str,
@@ -163,14 +138,47 @@ struct FactRow<'a> {
     at: i64,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = resource_label)]
 struct LabelRow<'a> {
     res_type: &'a str,
     res_id: &'a str,
     system: &'a str,
     code: &'a str,
     set_at: i64,
+}
+
+#[cfg(feature = "postgres")]
+mod pg_rows {
+    //! How each row struct of this file gives its columns on PostgreSQL (`pg_rows`).
+    use super::{
+        CompartmentRow, DateRow, FactRow, LabelRow, NumberRow, QuantityRow, ReferenceRow,
+        StringRow, TokenRow, TokenTextRow, TokenTypeRow, UriRow,
+    };
+    use crate::storage::pg_rows::pg_rows;
+
+    pg_rows!(StringRow => search_string: res_type: Text, res_id: Text, param: Text,
+        normalized: Text, exact: Text);
+    pg_rows!(TokenRow => search_token: res_type: Text, res_id: Text, param: Text, system: Text,
+        code: Text);
+    pg_rows!(TokenTextRow => search_token_text: res_type: Text, res_id: Text, param: Text,
+        normalized: Text);
+    pg_rows!(TokenTypeRow => search_token_type: res_type: Text, res_id: Text, param: Text,
+        type_system: Text, type_code: Text, value: Text);
+    pg_rows!(ReferenceRow => search_reference: res_type: Text, res_id: Text, param: Text,
+        target_type: Text, target_id: Text, version: Text, url: Text, identifier_system: Text,
+        identifier_value: Text);
+    pg_rows!(DateRow => search_date: res_type: Text, res_id: Text, param: Text, low: BigInt,
+        high: BigInt);
+    pg_rows!(NumberRow => search_number: res_type: Text, res_id: Text, param: Text,
+        value: Text, low: Double, high: Double);
+    pg_rows!(QuantityRow => search_quantity: res_type: Text, res_id: Text, param: Text,
+        value: Text, low: Double, high: Double, system: Text, code: Text, unit: Text);
+    pg_rows!(UriRow => search_uri: res_type: Text, res_id: Text, param: Text, value: Text);
+    pg_rows!(CompartmentRow => resource_compartment: res_type: Text, res_id: Text,
+        patient_id: Text);
+    pg_rows!(FactRow => resource_fact: res_type: Text, res_id: Text, kind: Text, system: Text,
+        code: Text, at: BigInt);
+    pg_rows!(LabelRow => resource_label: res_type: Text, res_id: Text, system: Text,
+        code: Text, set_at: BigInt);
 }
 
 #[cfg(feature = "sqlite")]
@@ -608,8 +616,8 @@ pub fn write_deferred(
     Ok(indexes.len())
 }
 
-/// Inserts `all`: one cached statement per row on SQLite, multi-row statements sent as
-/// one on PostgreSQL.
+/// Inserts `all`: one cached statement per row on SQLite, one statement of every table's
+/// rows as arrays on PostgreSQL (prepared once).
 fn insert_all(conn: &mut Conn<'_>, all: &AllRows<'_>) -> Result<(), StorageError> {
     match &mut conn.link {
         // One prepared statement per table, run once per row: cheap in-process.
@@ -626,21 +634,19 @@ fn insert_all(conn: &mut Conn<'_>, all: &AllRows<'_>) -> Result<(), StorageError
             }
             every_index_table!(insert_rows);
         }
-        // Multi-row statements, all the tables in one round trip.
+        // Every table's rows bound as arrays, in one statement prepared once (`pg_rows`).
         #[cfg(feature = "postgres")]
         Link::Postgres(connection) => {
+            use super::pg_rows::{InsertAll, PgRows};
             let c: &mut diesel::PgConnection = connection;
-            let mut combined = Combined::default();
-            macro_rules! insert_rows {
-                ($table:ident) => {{
-                    for chunk in all.$table.chunks(CHUNK) {
-                        let statement = diesel::insert_into($table::table).values(chunk);
-                        combined.push(c, statement, chunk.len() * MOST_COLUMNS)?;
-                    }
-                }};
+            let mut tables = Vec::new();
+            macro_rules! columns_of {
+                ($table:ident) => {
+                    tables.push(PgRows::table_columns(&all.$table))
+                };
             }
-            every_index_table!(insert_rows);
-            combined.send(c)?;
+            every_index_table!(columns_of);
+            InsertAll(tables).execute(c)?;
         }
     }
     Ok(())

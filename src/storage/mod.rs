@@ -15,6 +15,8 @@ pub mod history;
 pub mod index;
 pub mod index_backlog;
 pub mod outbox;
+#[cfg(feature = "postgres")]
+mod pg_rows;
 mod pool;
 mod prepared;
 pub mod record_lock;

@@ -2,13 +2,8 @@
 //! (the point of `near`) for the index entries of one resource: one row per parameter
 //! (a resource has one narrative, one content and at most one position per parameter).
 
-use diesel::prelude::*;
-
-use super::schema::{search_position, search_text};
 use crate::search::extract::IndexEntry;
 
-#[derive(Insertable)]
-#[diesel(table_name = search_text)]
 pub(super) struct TextRow<'a> {
     res_type: &'a str,
     res_id: &'a str,
@@ -16,8 +11,6 @@ pub(super) struct TextRow<'a> {
     words: &'a str,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = search_position)]
 pub(super) struct PositionRow<'a> {
     res_type: &'a str,
     res_id: &'a str,
@@ -31,6 +24,12 @@ super::sqlite_insert::sqlite_insert!(TextRow => search_text: res_type, res_id, p
 #[cfg(feature = "sqlite")]
 super::sqlite_insert::sqlite_insert!(PositionRow => search_position: res_type, res_id, param,
     latitude, longitude);
+#[cfg(feature = "postgres")]
+super::pg_rows::pg_rows!(TextRow => search_text: res_type: Text, res_id: Text, param: Text,
+    words: Text);
+#[cfg(feature = "postgres")]
+super::pg_rows::pg_rows!(PositionRow => search_position: res_type: Text, res_id: Text,
+    param: Text, latitude: Double, longitude: Double);
 
 /// The rows `row` makes of `entries`, the first of each parameter.
 fn first_per_param<'a, R>(
