@@ -30,12 +30,7 @@ pub(super) struct CompositeRow<'a> {
     high: f64,
 }
 
-#[cfg(feature = "sqlite")]
-super::sqlite_insert::sqlite_insert!(CompositeRow => search_composite: res_type, res_id, param,
-    grp, pos, system, code, normalized, exact, target_type, target_id, version, url, value,
-    unit, low, high);
-#[cfg(feature = "postgres")]
-super::pg_rows::pg_rows!(CompositeRow => search_composite: res_type: Text, res_id: Text,
+super::index_row::index_row!(CompositeRow => search_composite: res_type: Text, res_id: Text,
     param: Text, grp: Integer, pos: Integer, system: Text, code: Text, normalized: Text,
     exact: Text, target_type: Text, target_id: Text, version: Text, url: Text, value: Text,
     unit: Text, low: Double, high: Double);

@@ -193,7 +193,7 @@ impl Store {
         work: impl FnOnce(&mut Conn<'_>) -> Result<T, E>,
         visible: impl FnOnce(),
     ) -> Result<T, E> {
-        let outcome = match &self.backend {
+        let outcome: Result<T, TxError<E>> = match &self.backend {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite { writer, .. } => {
                 let mut visible = Some(visible);

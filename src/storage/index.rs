@@ -146,65 +146,38 @@ struct LabelRow<'a> {
     set_at: i64,
 }
 
-#[cfg(feature = "postgres")]
-mod pg_rows {
-    //! How each row struct of this file gives its columns on PostgreSQL (`pg_rows`).
+mod columns {
+    //! The columns of each row struct of this file, for both backends (`index_row`).
     use super::{
         CompartmentRow, DateRow, FactRow, LabelRow, NumberRow, QuantityRow, ReferenceRow,
         StringRow, TokenRow, TokenTextRow, TokenTypeRow, UriRow,
     };
-    use crate::storage::pg_rows::pg_rows;
+    use crate::storage::index_row::index_row;
 
-    pg_rows!(StringRow => search_string: res_type: Text, res_id: Text, param: Text,
+    index_row!(StringRow => search_string: res_type: Text, res_id: Text, param: Text,
         normalized: Text, exact: Text);
-    pg_rows!(TokenRow => search_token: res_type: Text, res_id: Text, param: Text, system: Text,
-        code: Text);
-    pg_rows!(TokenTextRow => search_token_text: res_type: Text, res_id: Text, param: Text,
+    index_row!(TokenRow => search_token: res_type: Text, res_id: Text, param: Text,
+        system: Text, code: Text);
+    index_row!(TokenTextRow => search_token_text: res_type: Text, res_id: Text, param: Text,
         normalized: Text);
-    pg_rows!(TokenTypeRow => search_token_type: res_type: Text, res_id: Text, param: Text,
+    index_row!(TokenTypeRow => search_token_type: res_type: Text, res_id: Text, param: Text,
         type_system: Text, type_code: Text, value: Text);
-    pg_rows!(ReferenceRow => search_reference: res_type: Text, res_id: Text, param: Text,
+    index_row!(ReferenceRow => search_reference: res_type: Text, res_id: Text, param: Text,
         target_type: Text, target_id: Text, version: Text, url: Text, identifier_system: Text,
         identifier_value: Text);
-    pg_rows!(DateRow => search_date: res_type: Text, res_id: Text, param: Text, low: BigInt,
+    index_row!(DateRow => search_date: res_type: Text, res_id: Text, param: Text, low: BigInt,
         high: BigInt);
-    pg_rows!(NumberRow => search_number: res_type: Text, res_id: Text, param: Text,
+    index_row!(NumberRow => search_number: res_type: Text, res_id: Text, param: Text,
         value: Text, low: Double, high: Double);
-    pg_rows!(QuantityRow => search_quantity: res_type: Text, res_id: Text, param: Text,
+    index_row!(QuantityRow => search_quantity: res_type: Text, res_id: Text, param: Text,
         value: Text, low: Double, high: Double, system: Text, code: Text, unit: Text);
-    pg_rows!(UriRow => search_uri: res_type: Text, res_id: Text, param: Text, value: Text);
-    pg_rows!(CompartmentRow => resource_compartment: res_type: Text, res_id: Text,
+    index_row!(UriRow => search_uri: res_type: Text, res_id: Text, param: Text, value: Text);
+    index_row!(CompartmentRow => resource_compartment: res_type: Text, res_id: Text,
         patient_id: Text);
-    pg_rows!(FactRow => resource_fact: res_type: Text, res_id: Text, kind: Text, system: Text,
-        code: Text, at: BigInt);
-    pg_rows!(LabelRow => resource_label: res_type: Text, res_id: Text, system: Text,
+    index_row!(FactRow => resource_fact: res_type: Text, res_id: Text, kind: Text,
+        system: Text, code: Text, at: BigInt);
+    index_row!(LabelRow => resource_label: res_type: Text, res_id: Text, system: Text,
         code: Text, set_at: BigInt);
-}
-
-#[cfg(feature = "sqlite")]
-mod sqlite_rows {
-    //! How each row struct of this file inserts itself on SQLite (`sqlite_insert`).
-    use super::{
-        CompartmentRow, DateRow, FactRow, LabelRow, NumberRow, QuantityRow, ReferenceRow,
-        StringRow, TokenRow, TokenTextRow, TokenTypeRow, UriRow,
-    };
-    use crate::storage::sqlite_insert::sqlite_insert;
-
-    sqlite_insert!(StringRow => search_string: res_type, res_id, param, normalized, exact);
-    sqlite_insert!(TokenRow => search_token: res_type, res_id, param, system, code);
-    sqlite_insert!(TokenTextRow => search_token_text: res_type, res_id, param, normalized);
-    sqlite_insert!(TokenTypeRow => search_token_type: res_type, res_id, param, type_system,
-        type_code, value);
-    sqlite_insert!(ReferenceRow => search_reference: res_type, res_id, param, target_type,
-        target_id, version, url, identifier_system, identifier_value);
-    sqlite_insert!(DateRow => search_date: res_type, res_id, param, low, high);
-    sqlite_insert!(NumberRow => search_number: res_type, res_id, param, value, low, high);
-    sqlite_insert!(QuantityRow => search_quantity: res_type, res_id, param, value, low, high,
-        system, code, unit);
-    sqlite_insert!(UriRow => search_uri: res_type, res_id, param, value);
-    sqlite_insert!(CompartmentRow => resource_compartment: res_type, res_id, patient_id);
-    sqlite_insert!(FactRow => resource_fact: res_type, res_id, kind, system, code, at);
-    sqlite_insert!(LabelRow => resource_label: res_type, res_id, system, code, set_at);
 }
 
 /// The rows of every index table for one resource version, ready to insert.

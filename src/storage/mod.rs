@@ -14,6 +14,7 @@ mod group_commit;
 pub mod history;
 pub mod index;
 pub mod index_backlog;
+mod index_row;
 pub mod outbox;
 #[cfg(feature = "postgres")]
 mod pg_rows;

@@ -19,16 +19,9 @@ pub(super) struct PositionRow<'a> {
     longitude: f64,
 }
 
-#[cfg(feature = "sqlite")]
-super::sqlite_insert::sqlite_insert!(TextRow => search_text: res_type, res_id, param, words);
-#[cfg(feature = "sqlite")]
-super::sqlite_insert::sqlite_insert!(PositionRow => search_position: res_type, res_id, param,
-    latitude, longitude);
-#[cfg(feature = "postgres")]
-super::pg_rows::pg_rows!(TextRow => search_text: res_type: Text, res_id: Text, param: Text,
-    words: Text);
-#[cfg(feature = "postgres")]
-super::pg_rows::pg_rows!(PositionRow => search_position: res_type: Text, res_id: Text,
+super::index_row::index_row!(TextRow => search_text: res_type: Text, res_id: Text,
+    param: Text, words: Text);
+super::index_row::index_row!(PositionRow => search_position: res_type: Text, res_id: Text,
     param: Text, latitude: Double, longitude: Double);
 
 /// The rows `row` makes of `entries`, the first of each parameter.

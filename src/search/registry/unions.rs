@@ -113,8 +113,8 @@ pub(super) fn unions_of(
         .iter()
         .filter(|(param, _)| !unions_found.contains(param))
         .collect();
-    // A union's members may include twins: their first twin, of the same terms, is a
-    // member too, so the union's rows are all read.
+    // A union's members may include twins: the twin that keeps their rows has the same
+    // terms, so it is a member too, and the union's rows are all read.
     unions.extend(twins_among(defs, &with_rows));
     unions
 }
