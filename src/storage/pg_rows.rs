@@ -133,3 +133,48 @@ fn insert_from_arrays<'b>(
 }
 
 impl RunQueryDsl<PgConnection> for InsertAll<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two tables of `rows` rows each, with a column of every kind.
+    fn statement(rows: usize) -> InsertAll<'static> {
+        InsertAll(vec![
+            TableColumns {
+                table: "search_date",
+                columns: vec![
+                    ("res_id", Column::Text(vec!["a"; rows])),
+                    ("low", Column::BigInt(vec![1; rows])),
+                ],
+            },
+            TableColumns {
+                table: "search_composite",
+                columns: vec![
+                    ("grp", Column::Integer(vec![0; rows])),
+                    ("high", Column::Double(vec![0.5; rows])),
+                ],
+            },
+        ])
+    }
+
+    /// The statement's text, without the bound values `debug_query` prints after it.
+    fn text(statement: &InsertAll<'_>) -> String {
+        let printed = diesel::debug_query::<Pg, _>(statement).to_string();
+        printed
+            .split(" -- binds:")
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[test]
+    fn the_text_is_the_same_whatever_the_number_of_rows() {
+        let expected = "WITH s0 AS (INSERT INTO search_date (res_id, low) SELECT * FROM \
+                        unnest($1::text[], $2::int8[])) INSERT INTO search_composite (grp, \
+                        high) SELECT * FROM unnest($3::int4[], $4::float8[])";
+        for rows in [0, 1, 7] {
+            assert_eq!(text(&statement(rows)), expected, "{rows} rows");
+        }
+    }
+}
