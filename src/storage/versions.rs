@@ -165,6 +165,28 @@ pub fn creator(
 pub fn put_version(conn: &mut Conn<'_>, new: &NewVersion<'_>) -> Result<(), StorageError> {
     let deleted = new.method == WriteMethod::Delete;
     let row = version_insert(new);
+    match (new.replaces, &mut conn.link) {
+        // A first version and its current row in one round trip.
+        #[cfg(feature = "postgres")]
+        (None, super::conn::Link::Postgres(connection)) => {
+            let c: &mut diesel::PgConnection = connection;
+            let current = current_insert(new);
+            let mut both = super::combined::Combined::default();
+            both.push(
+                c,
+                diesel::insert_into(resource_versions::table).values(&row),
+                8,
+            )?;
+            both.push(
+                c,
+                diesel::insert_into(current_resources::table).values(&current),
+                8,
+            )?;
+            both.send(c)?;
+            return Ok(());
+        }
+        _ => {}
+    }
     on_conn!(conn, c => diesel::insert_into(resource_versions::table).values(&row).execute(c))?;
     match new.replaces {
         None => {
