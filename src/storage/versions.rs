@@ -165,27 +165,10 @@ pub fn creator(
 pub fn put_version(conn: &mut Conn<'_>, new: &NewVersion<'_>) -> Result<(), StorageError> {
     let deleted = new.method == WriteMethod::Delete;
     let row = version_insert(new);
-    match (new.replaces, &mut conn.link) {
-        // A first version and its current row in one round trip.
-        #[cfg(feature = "postgres")]
-        (None, super::conn::Link::Postgres(connection)) => {
-            let c: &mut diesel::PgConnection = connection;
-            let current = current_insert(new);
-            let mut both = super::combined::Combined::default();
-            both.push(
-                c,
-                diesel::insert_into(resource_versions::table).values(&row),
-                8,
-            )?;
-            both.push(
-                c,
-                diesel::insert_into(current_resources::table).values(&current),
-                8,
-            )?;
-            both.send(c)?;
-            return Ok(());
-        }
-        _ => {}
+    // On PostgreSQL a first version goes as first versions written together do.
+    #[cfg(feature = "postgres")]
+    if new.replaces.is_none() && matches!(conn.link, super::conn::Link::Postgres(_)) {
+        return put_created(conn, std::slice::from_ref(new));
     }
     on_conn!(conn, c => diesel::insert_into(resource_versions::table).values(&row).execute(c))?;
     match new.replaces {
@@ -214,9 +197,9 @@ pub fn put_version(conn: &mut Conn<'_>, new: &NewVersion<'_>) -> Result<(), Stor
 }
 
 /// Stores versions written together, as `put_version` does one by one. First versions
-/// (`replaces` is `None`: an audited search stores one AuditEvent per patient it returned)
-/// go in one multi-row statement per table on PostgreSQL; on SQLite, and for any other
-/// version, one statement per row.
+/// (`replaces` is `None`: a create, or an audited search storing one AuditEvent per patient
+/// it returned) go on PostgreSQL in one round trip, a multi-row insert per table in one
+/// statement (`Combined`); on SQLite, and for any other version, one statement per row.
 pub fn put_created(conn: &mut Conn<'_>, created: &[NewVersion<'_>]) -> Result<(), StorageError> {
     match &mut conn.link {
         #[cfg(feature = "postgres")]
@@ -224,17 +207,18 @@ pub fn put_created(conn: &mut Conn<'_>, created: &[NewVersion<'_>]) -> Result<()
             if created.iter().all(|new| new.replaces.is_none()) =>
         {
             let c: &mut diesel::PgConnection = connection;
-            // 8 columns: well under PostgreSQL's 65,535 bound values per statement.
-            for chunk in created.chunks(1_000) {
-                let versions: Vec<VersionInsert<'_>> = chunk.iter().map(version_insert).collect();
-                diesel::insert_into(resource_versions::table)
-                    .values(&versions)
-                    .execute(c)?;
-                let current: Vec<CurrentInsert<'_>> = chunk.iter().map(current_insert).collect();
-                diesel::insert_into(current_resources::table)
-                    .values(&current)
-                    .execute(c)?;
+            // 8 columns: both tables' rows of a chunk bind 16,000 values, under
+            // `Combined`'s bound.
+            let versions: Vec<VersionInsert<'_>> = created.iter().map(version_insert).collect();
+            let current: Vec<CurrentInsert<'_>> = created.iter().map(current_insert).collect();
+            let mut both = super::combined::Combined::default();
+            for (versions, current) in versions.chunks(1_000).zip(current.chunks(1_000)) {
+                let insert = diesel::insert_into(resource_versions::table).values(versions);
+                both.push(c, insert, versions.len() * 8)?;
+                let insert = diesel::insert_into(current_resources::table).values(current);
+                both.push(c, insert, current.len() * 8)?;
             }
+            both.send(c)?;
         }
         _ => {
             for new in created {
